@@ -1,0 +1,15 @@
+/**
+ * The command table. Each command lives in its own module and registers here.
+ */
+import type { CliIo } from './io.js';
+import { labelsCommand } from './labels.js';
+import { evaluateCommand } from './evaluate.js';
+
+export interface CliCommand {
+  name: string;
+  summary: string;
+  usage: string;
+  run(argv: string[], io: CliIo): Promise<number>;
+}
+
+export const COMMANDS: readonly CliCommand[] = [labelsCommand, evaluateCommand];
