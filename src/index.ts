@@ -39,3 +39,20 @@ export { SIT, SIT_NAMES, BUILTIN_TYPE_IDS } from './classify/type-ids.js';
 export { LabelgateError, isLabelgateError, type LabelgateErrorCode } from './errors.js';
 export { VERSION } from './version.js';
 export * from './graph-types.js';
+export { classify, createScanner } from './classify/index.js';
+export type { ClassifyInput, ClassifyOptions, Scanner, ScannerOptions, MatchExplanation } from './classify/api.js';
+export { labelHeaders, type StampOptions, type StampResult } from './pipeline/stamp.js';
+export { labelDocument, type LabelDocumentOptions, type LabelOutcome, type LabelChange, type ProtectHook } from './pipeline/label-document.js';
+export { sensitivityLabelHeader, msipLabelsHeader, sfText, LABEL_HEADERS } from './pipeline/headers.js';
+export { FORMAT_HANDLERS, detectFormat, handlerById, mediaTypeOf, type DetectInput } from './formats/registry.js';
+export { bufferBody, fileBody } from './formats/body.js';
+export {
+  DEFAULT_FORMAT_LIMITS,
+  type FormatHandler,
+  type FormatLimits,
+  type FormatContext,
+  type SourceBody,
+  type StampedBody,
+  type ApplyResult,
+  type ApplyOptions,
+} from './formats/types.js';

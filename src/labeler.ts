@@ -14,9 +14,16 @@ import type {
 } from './graph-types.js';
 import type { EvaluationContext, EvaluationEngine } from './evaluate/engine.js';
 import { LocalEngine } from './evaluate/local-engine.js';
-import { normalizeGuid } from './evaluate/msip.js';
+import { findLabel } from './evaluate/find-label.js';
 import { loadPolicySync, type PolicySource } from './policy/load.js';
 import type { LabelPolicy } from './policy/schema.js';
+import { classify } from './classify/index.js';
+import type { ClassifyInput, ClassifyOptions } from './classify/api.js';
+import { stamp, type StampOptions, type StampResult } from './pipeline/stamp.js';
+import type { ProtectHook } from './pipeline/label-document.js';
+import type { FormatLimits } from './formats/types.js';
+
+export { findLabel };
 
 export interface LabelerOptions {
   /**
@@ -28,6 +35,10 @@ export interface LabelerOptions {
   now?: () => Date;
   /** A ready engine (advanced: tests, or a custom engine). Takes precedence over `policy`. */
   engine?: EvaluationEngine;
+  /** Carries out protection actions (encryption); without it, labels with protection fail. */
+  protect?: ProtectHook;
+  /** Limits against hostile files (zip bombs, huge PDFs). */
+  limits?: Partial<FormatLimits>;
 }
 
 export interface Labeler {
@@ -53,18 +64,15 @@ export interface Labeler {
   /** A label by id or (case-insensitive) name. */
   getLabel(idOrName: string, ctx?: EvaluationContext): Promise<SensitivityLabel | undefined>;
   policySettings(ctx?: EvaluationContext): Promise<InformationProtectionPolicySetting>;
+  /** Classify content with the built-in types plus the policy's custom types. */
+  classify(input: ClassifyInput, options?: ClassifyOptions): Promise<ClassificationResult[]>;
+  /**
+   * Label a whole file: detect the format, classify, evaluate, write the label into the file
+   * (metadata, markings) and return the labeled bytes with the label's HTTP headers.
+   */
+  stamp(input: Buffer | Uint8Array | string, options?: StampOptions): Promise<StampResult>;
   /** Release engine resources (Graph timers and sockets). */
   close(): Promise<void>;
-}
-
-export function findLabel(labels: readonly SensitivityLabel[], idOrName: string): SensitivityLabel | undefined {
-  const id = normalizeGuid(idOrName);
-  if (id) {
-    const byId = labels.find((l) => l.id.toLowerCase() === id);
-    if (byId) return byId;
-  }
-  const name = idOrName.trim().toLowerCase();
-  return labels.find((l) => l.name.toLowerCase() === name);
 }
 
 /**
@@ -105,6 +113,16 @@ export function createLabeler(options: LabelerOptions = {}): Labeler {
     },
     async policySettings(ctx) {
       return (await engine.policySettings(ctx)).value;
+    },
+    classify(input, classifyOptions) {
+      return classify(input, { ...classifyOptions, customTypes: [...engine.customTypes(), ...(classifyOptions?.customTypes ?? [])] });
+    },
+    stamp(input, stampOptions) {
+      return stamp(engine, input, {
+        protect: options.protect,
+        ...stampOptions,
+        limits: { ...options.limits, ...stampOptions?.limits },
+      });
     },
     close() {
       return engine.close();
