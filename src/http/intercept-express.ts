@@ -1,0 +1,363 @@
+/**
+ * Response interception for Node/Express, in the way `compression` and `on-headers` hook a
+ * response — `writeHead`, `write`, `end`, `flushHeaders` are wrapped per response — with what a
+ * labeler needs beyond them:
+ * - the in-scope decision runs when headers are about to be written (explicitly, or implicitly by
+ *   the first write/end), and for in-scope responses the headers are *held back*: nothing reaches
+ *   the socket until labeling is done;
+ * - out-of-scope responses go straight to the original methods (no copy, no buffering);
+ * - captured writes honour backpressure (`false` until the capture drains, then `'drain'` on the
+ *   response) and their callbacks (which `compression` drops);
+ * - a client abort (`'close'` before `'finish'`) is reported once; later writes behave as on a
+ *   destroyed response.
+ *
+ * This module knows nothing about labels: the adapter decides through `InterceptHandlers` and
+ * sends its own output with `send`.
+ */
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+
+type Callback = (err?: Error | null) => void;
+// The original methods are called with whatever arguments the app passed.
+type AnyMethod = (this: ServerResponse, ...args: unknown[]) => unknown;
+
+export type InterceptMode =
+  /** Headers not written yet, no decision. */
+  | 'pending'
+  /** Out of scope (or released after a fail-open): the original methods. */
+  | 'pass'
+  /** Writes go to the capture sink. */
+  | 'capture'
+  /** The app ended its body while capturing; labeling/sending in progress. */
+  | 'ended'
+  /** Waiting for an asynchronous decision; the app's writes queue up (with backpressure). */
+  | 'hold'
+  /** Our output is being written; app writes queue up and follow when `continueWithApp`. */
+  | 'sending'
+  /** A 304 derived for an out-of-scope response: the app's body is dropped. */
+  | 'discard'
+  /** Our own response is complete; what the app still writes is dropped. */
+  | 'closed'
+  /** The client went away: the original (destroyed) response handles everything. */
+  | 'aborted';
+
+export interface CaptureSink {
+  /** Store a chunk; throw (without storing) to fail the capture; `false` = wait for `onceDrained`. */
+  write(chunk: Buffer, callback?: Callback): boolean;
+  onceDrained(listener: () => void): void;
+}
+
+export interface InterceptHandlers {
+  /**
+   * Headers are about to be written (status and headers are final on `res`). Must call one of
+   * `pass`, `capture`, `hold`, `notModified` synchronously.
+   */
+  decide(): void;
+  /** The app ended its response while capturing (the sink has every byte). */
+  captureEnded(): void;
+  /** `sink.write` threw: the chunk was not stored; the interceptor now holds (queues) app writes. */
+  captureFailed(err: unknown): void;
+  /** The client went away before the response finished. */
+  aborted(): void;
+}
+
+export interface SendOptions {
+  /** Status to send (default: `res.statusCode`). */
+  status?: number | undefined;
+  /** Header changes, applied just before the headers are written. */
+  headers?: ((res: ServerResponse) => void) | undefined;
+  /** Body parts, written with backpressure. */
+  parts: Iterable<Buffer> | AsyncIterable<Buffer>;
+  /** After the parts, let the app's queued and further writes through (fail open / fail-safe label). */
+  continueWithApp: boolean;
+}
+
+function toBuffer(chunk: unknown, encoding: BufferEncoding | undefined): Buffer {
+  if (typeof chunk === 'string') return Buffer.from(chunk, encoding ?? 'utf8');
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  const err = new TypeError('The "chunk" argument must be of type string or an instance of Buffer or Uint8Array') as TypeError & { code: string };
+  err.code = 'ERR_INVALID_ARG_TYPE';
+  throw err;
+}
+
+/** Copy `writeHead`'s header argument onto the response (object, flat raw array or pairs). */
+function adoptHeaders(res: ServerResponse, headers: unknown): void {
+  if (!headers) return;
+  if (Array.isArray(headers)) {
+    if (headers.length > 0 && Array.isArray(headers[0])) {
+      for (const [k, v] of headers as [string, string][]) res.appendHeader(k, v);
+    } else {
+      for (let i = 0; i + 1 < headers.length; i += 2) res.appendHeader(String(headers[i]), headers[i + 1] as string);
+    }
+    return;
+  }
+  for (const [k, v] of Object.entries(headers as OutgoingHttpHeaders)) if (v !== undefined) res.setHeader(k, v);
+}
+
+function afterEnd(): Error {
+  const err = new Error('write after end') as Error & { code: string };
+  err.code = 'ERR_STREAM_WRITE_AFTER_END';
+  return err;
+}
+
+export class ResponseInterceptor {
+  mode: InterceptMode = 'pending';
+  /** Bytes the app wrote in pass mode after a fail-open release (counted only when asked). */
+  passBytes = 0;
+  countPassBytes = false;
+  private readonly res: ServerResponse;
+  private readonly handlers: InterceptHandlers;
+  private sink: CaptureSink | undefined;
+  private queue: { chunk: Buffer; callback: Callback | undefined }[] = [];
+  private appEnded = false;
+  private appEndCallback: Callback | undefined;
+  private owedDrain = false;
+  private readonly origWriteHead: AnyMethod;
+  private readonly origWrite: AnyMethod;
+  private readonly origEnd: AnyMethod;
+  private readonly origFlushHeaders: AnyMethod;
+
+  constructor(res: ServerResponse, handlers: InterceptHandlers) {
+    this.res = res;
+    this.handlers = handlers;
+    this.origWriteHead = res.writeHead as AnyMethod;
+    this.origWrite = res.write as AnyMethod;
+    this.origEnd = res.end as AnyMethod;
+    this.origFlushHeaders = res.flushHeaders as AnyMethod;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+
+    res.writeHead = function writeHead(this: ServerResponse, statusCode: number, ...rest: unknown[]) {
+      if (self.mode === 'pass' || self.mode === 'aborted') return self.origWriteHead.apply(this, [statusCode, ...rest]);
+      if (self.mode !== 'pending') return this;
+      const [reason, headers] = typeof rest[0] === 'string' ? [rest[0], rest[1]] : [undefined, rest[0]];
+      this.statusCode = statusCode;
+      if (reason !== undefined) this.statusMessage = reason;
+      adoptHeaders(this, headers);
+      self.handlers.decide();
+      const mode = self.current();
+      if (mode === 'pass' || mode === 'discard') return self.origWriteHead.call(this, this.statusCode);
+      return this;
+    } as ServerResponse['writeHead'];
+
+    res.write = function write(this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown) {
+      if (self.mode === 'pass') {
+        if (self.countPassBytes && chunk) self.passBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : (chunk as Uint8Array).byteLength;
+        return self.origWrite.apply(this, arguments as unknown as unknown[]);
+      }
+      if (self.mode === 'aborted') return self.origWrite.apply(this, arguments as unknown as unknown[]);
+      if (self.mode === 'pending') {
+        self.handlers.decide();
+        if (self.current() === 'pass') return self.origWrite.apply(this, arguments as unknown as unknown[]);
+      }
+      if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
+      const cb = callback as Callback | undefined;
+      const buf = toBuffer(chunk, encoding as BufferEncoding | undefined);
+      return self.onWrite(buf, cb);
+    } as ServerResponse['write'];
+
+    res.end = function end(this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown) {
+      if (self.mode === 'pass' || self.mode === 'aborted') return self.origEnd.apply(this, arguments as unknown as unknown[]);
+      if (self.mode === 'pending') {
+        self.handlers.decide();
+        if (self.current() === 'pass') return self.origEnd.apply(this, arguments as unknown as unknown[]);
+      }
+      if (typeof chunk === 'function') [callback, chunk, encoding] = [chunk, undefined, undefined];
+      else if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
+      const cb = callback as Callback | undefined;
+      self.onEnd(chunk ? toBuffer(chunk, encoding as BufferEncoding | undefined) : undefined, cb);
+      return this;
+    } as ServerResponse['end'];
+
+    res.flushHeaders = function flushHeaders(this: ServerResponse) {
+      if (self.mode === 'pending') self.handlers.decide();
+      if (self.mode === 'pass' || self.mode === 'aborted') self.origFlushHeaders.call(this);
+    };
+
+    res.on('close', () => {
+      if (res.writableFinished || self.mode === 'pass' || self.mode === 'aborted') return;
+      self.mode = 'aborted';
+      self.queue = [];
+      self.handlers.aborted();
+    });
+  }
+
+  /** The mode, read fresh (handlers change it during calls). */
+  current(): InterceptMode {
+    return this.mode;
+  }
+
+  // --- decisions (called from handlers.decide or later) -------------------------------------
+
+  pass(): void {
+    this.mode = 'pass';
+  }
+
+  /** The response becomes a 304 without body (headers describing the body are removed). */
+  notModified(): void {
+    const res = this.res;
+    res.statusCode = 304;
+    for (const h of ['content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'content-range']) res.removeHeader(h);
+    this.mode = 'discard';
+  }
+
+  capture(sink: CaptureSink): void {
+    this.sink = sink;
+    this.mode = 'capture';
+  }
+
+  hold(): void {
+    this.mode = 'hold';
+  }
+
+  /** The app has called `end`. */
+  get ended(): boolean {
+    return this.appEnded;
+  }
+
+  // --- app writes ---------------------------------------------------------------------------
+
+  private onWrite(chunk: Buffer, callback: Callback | undefined): boolean {
+    switch (this.mode) {
+      case 'capture':
+        if (this.appEnded) break;
+        try {
+          const ok = this.sink!.write(chunk, callback);
+          if (!ok) {
+            this.owedDrain = true;
+            this.sink!.onceDrained(() => this.emitDrain());
+          }
+          return ok;
+        } catch (err) {
+          this.mode = 'hold';
+          this.queue.push({ chunk, callback });
+          this.owedDrain = true;
+          this.handlers.captureFailed(err);
+          return false;
+        }
+      case 'hold':
+      case 'sending':
+        if (this.appEnded) break;
+        this.queue.push({ chunk, callback });
+        this.owedDrain = true;
+        return false;
+      case 'discard':
+      case 'closed':
+        if (this.appEnded) break;
+        // Like Node for a body-less response: accepted and ignored.
+        if (callback) process.nextTick(callback, null);
+        return true;
+      default:
+        break;
+    }
+    if (callback) process.nextTick(callback, afterEnd());
+    return false;
+  }
+
+  private onEnd(chunk: Buffer | undefined, callback: Callback | undefined): void {
+    if (this.appEnded) {
+      if (callback) this.whenFinished(callback);
+      return;
+    }
+    this.appEnded = true;
+    switch (this.mode) {
+      case 'capture':
+        if (chunk) {
+          try {
+            this.sink!.write(chunk);
+          } catch (err) {
+            this.mode = 'hold';
+            this.queue.push({ chunk, callback: undefined });
+            this.appEndCallback = callback;
+            this.handlers.captureFailed(err);
+            return;
+          }
+        }
+        this.appEndCallback = callback;
+        this.mode = 'ended';
+        this.handlers.captureEnded();
+        return;
+      case 'hold':
+      case 'sending':
+        if (chunk) this.queue.push({ chunk, callback: undefined });
+        this.appEndCallback = callback;
+        return;
+      case 'discard':
+        this.mode = 'pass';
+        this.origEnd.call(this.res, callback);
+        return;
+      default:
+        if (callback) this.whenFinished(callback);
+    }
+  }
+
+  private whenFinished(callback: Callback): void {
+    if (this.res.writableFinished) process.nextTick(callback, null);
+    else this.res.once('finish', () => callback(null));
+  }
+
+  private emitDrain(): void {
+    if (!this.owedDrain || (this.mode !== 'capture' && this.mode !== 'pass')) return;
+    this.owedDrain = false;
+    this.res.emit('drain');
+  }
+
+  // --- our output ---------------------------------------------------------------------------
+
+  private waitDrain(): Promise<void> {
+    const res = this.res;
+    return new Promise((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  }
+
+  private async writeOut(chunk: Buffer, callback?: Callback): Promise<boolean> {
+    if (this.current() === 'aborted') return false;
+    if (!this.origWrite.call(this.res, chunk, callback) && this.current() !== 'aborted') await this.waitDrain();
+    return this.current() !== 'aborted';
+  }
+
+  /**
+   * Write our response: headers, then `parts`; then either end it, or release the app's queued and
+   * further writes. Returns the bytes written by us (0 when the client went away first).
+   */
+  async send(options: SendOptions): Promise<number> {
+    const res = this.res;
+    if (this.mode === 'aborted') return 0;
+    this.mode = options.continueWithApp ? 'sending' : 'closed';
+    if (!options.continueWithApp) this.queue = [];
+    options.headers?.(res);
+    if (options.status !== undefined) res.statusCode = options.status;
+    this.origWriteHead.call(res, res.statusCode);
+    let bytes = 0;
+    for await (const part of options.parts) {
+      if (part.length === 0) continue;
+      if (!(await this.writeOut(part))) return bytes;
+      bytes += part.length;
+    }
+    if (options.continueWithApp) {
+      while (this.queue.length > 0) {
+        const { chunk, callback } = this.queue.shift()!;
+        if (!(await this.writeOut(chunk, callback))) return bytes;
+        bytes += chunk.length;
+      }
+      if (this.appEnded) {
+        this.mode = 'closed';
+        this.origEnd.call(res, this.appEndCallback);
+      } else {
+        this.mode = 'pass';
+        this.emitDrain();
+      }
+      return bytes;
+    }
+    const callback = this.appEndCallback;
+    this.origEnd.call(res, () => callback?.(null));
+    return bytes;
+  }
+}
