@@ -93,7 +93,7 @@ export interface Disposition {
   filename: string | undefined;
 }
 
-const DISPOSITION_PARAM = /;\s*([A-Za-z0-9!#$&+.^_`|~-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)/g;
+const DISPOSITION_PARAM = /;\s*([A-Za-z0-9!#$&+.^_`|~*-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)/g;
 
 /**
  * Parse `Content-Disposition` (RFC 6266): the type and the file name, `filename*` (RFC 8187,

@@ -224,7 +224,9 @@ export class Spool {
       return;
     }
     if (start >= this.size) return;
-    const stream = createReadStream(this.path, { start, highWaterMark: READ_CHUNK });
+    // `end` lets the stream finish right after the last byte instead of after one more read:
+    // a client that closes as soon as it has Content-Length bytes must not see a premature close.
+    const stream = createReadStream(this.path, { start, end: this.size - 1, highWaterMark: READ_CHUNK });
     try {
       for await (const chunk of stream) yield chunk as Buffer;
     } finally {

@@ -1,0 +1,37 @@
+/**
+ * The published entry points (built by `npm run build`, which `npm test` runs first):
+ * `labelgate/express` and `labelgate/koa` load through `require` (CJS) and `import` (ESM).
+ */
+import { describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import express from 'express';
+import request from 'supertest';
+
+const require = createRequire(import.meta.url);
+
+describe('package entry points', () => {
+  it('require("labelgate/express") works end to end (CommonJS)', async () => {
+    const { expressLabeling, labelRoute } = require('labelgate/express') as typeof import('../../src/http/express.js');
+    const { createLabeler } = require('labelgate') as typeof import('../../src/index.js');
+    expect(typeof labelRoute).toBe('function');
+    const app = express();
+    const lines: string[] = [];
+    app.use(expressLabeling({ labeler: createLabeler(), logger: { info: (o) => lines.push(JSON.stringify(o)), warn: () => {}, error: () => {} } }));
+    app.get('/r.csv', (_req, res) => {
+      res.type('csv').send('card\n4111 1111 1111 1111\n');
+    });
+    const res = await request(app).get('/r.csv');
+    expect(res.headers['sensitivity-label']).toContain('name="Confidential"');
+    expect(lines).toHaveLength(1);
+  });
+
+  it('import("labelgate/koa") and require("labelgate/koa") expose the same API', async () => {
+    const cjs = require('labelgate/koa') as typeof import('../../src/http/koa.js');
+    // A variable specifier: type-checking must not need dist/ (it is built after the typecheck).
+    const specifier = 'labelgate/koa';
+    const esm = (await import(specifier)) as typeof import('../../src/http/koa.js');
+    expect(typeof cjs.koaLabeling).toBe('function');
+    expect(typeof esm.koaLabeling).toBe('function');
+    expect(typeof esm.labelRoute).toBe('function');
+  });
+});
