@@ -91,7 +91,7 @@ function mayBeLabeled(state: Omit<RequestState, 'interceptor' | 'guarded'>): boo
   if (rule) return rule.options.enabled !== false;
   if (settings.routesOnly || settings.global.enabled === false) return false;
   const ext = extname(path).toLowerCase();
-  return ext !== '' && scopeHasExtension(resolveRoute([settings.global], false).formats, ext);
+  return ext !== '' && scopeHasExtension(settings.globalRoute.formats, ext);
 }
 
 function requestIdOf(settings: HttpSettings<ExpressRequest>, req: ExpressRequest): string {

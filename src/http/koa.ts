@@ -117,7 +117,7 @@ function mayBeLabeled(settings: HttpSettings<KoaContextLike>, rule: unknown, ove
   if (rule) return ruleEnabled;
   if (settings.routesOnly || settings.global.enabled === false) return false;
   const ext = extname(path).toLowerCase();
-  return ext !== '' && scopeHasExtension(resolveRoute([settings.global], false).formats, ext);
+  return ext !== '' && scopeHasExtension(settings.globalRoute.formats, ext);
 }
 
 /** Label the response of one request (after the downstream middleware ran). */

@@ -231,6 +231,8 @@ interface CompiledRule<Ctx> {
   methods: ReadonlySet<string> | undefined;
   test: (path: string, ctx: Ctx) => boolean;
   options: CompiledRouteOptions<Ctx>;
+  /** Global options + this rule, merged once (shared: never mutated). */
+  resolved: ResolvedRoute<Ctx>;
 }
 
 /** `/reports/:id.csv` → /^\/reports\/[^/]+\.csv$/ ; `*` matches anything (also `/`). */
@@ -253,6 +255,8 @@ export interface HttpSettings<Ctx> {
   /** The labeler was created here (the app may close it through the middleware). */
   ownsLabeler: boolean;
   global: CompiledRouteOptions<Ctx>;
+  /** The global options merged onto the defaults (shared: never mutated). */
+  globalRoute: ResolvedRoute<Ctx>;
   rules: CompiledRule<Ctx>[];
   routesOnly: boolean;
   logger: AuditLogger | undefined;
@@ -279,16 +283,20 @@ export function compileSettings<Ctx>(options: HttpLabelingOptions<Ctx> = {}, whe
       test = (_p, ctx) => path(ctx) === true;
     } else invalid(`${at}.path`, 'expected a path pattern, a RegExp or a function');
     if (methods !== undefined && (!Array.isArray(methods) || methods.some((m) => typeof m !== 'string'))) invalid(`${at}.methods`, 'expected a list of HTTP methods');
-    const compiled: CompiledRule<Ctx> = {
-      name: name ?? (typeof path === 'function' ? `routes[${i}]` : String(path)),
+    const ruleName = name ?? (typeof path === 'function' ? `routes[${i}]` : String(path));
+    const ruleOptions = compileRouteOptions(rest, at);
+    const resolved = Object.freeze({ ...resolveRoute([global, ruleOptions], true), name: ruleName });
+    checkResolved(resolved, at);
+    return {
+      name: ruleName,
       methods: methods ? new Set(methods.map((m) => m.toUpperCase())) : undefined,
       test,
-      options: compileRouteOptions(rest, at),
+      options: ruleOptions,
+      resolved,
     };
-    checkResolved(resolveRoute([global, compiled.options], true), at);
-    return compiled;
   });
-  checkResolved(resolveRoute([global], false), where);
+  const globalRoute = Object.freeze(resolveRoute([global], false));
+  checkResolved(globalRoute, where);
   if (options.logger !== undefined && (typeof options.logger?.info !== 'function' || typeof options.logger?.error !== 'function')) {
     invalid(`${where}.logger`, 'expected a pino (or compatible) logger with info/warn/error methods');
   }
@@ -313,6 +321,7 @@ export function compileSettings<Ctx>(options: HttpLabelingOptions<Ctx> = {}, whe
     labeler,
     ownsLabeler: options.labeler === undefined,
     global,
+    globalRoute,
     rules,
     routesOnly: options.routesOnly === true,
     logger: options.logger,
@@ -337,7 +346,9 @@ export function routeFor<Ctx>(
   rule: CompiledRule<Ctx> | undefined,
   override: CompiledRouteOptions<Ctx> | undefined,
 ): ResolvedRoute<Ctx> {
-  const route = resolveRoute([settings.global, rule?.options, override], rule !== undefined || override !== undefined);
+  // Most responses (every pass-through) take a precomputed object; only labelRoute merges.
+  if (!override) return rule ? rule.resolved : settings.globalRoute;
+  const route = resolveRoute([settings.global, rule?.options, override], true);
   if (route.name === undefined && rule) route.name = rule.name;
   return route;
 }
