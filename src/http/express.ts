@@ -29,7 +29,7 @@ import {
 } from './options.js';
 import { decideScope, scopeHasExtension } from './scope.js';
 import { guardRequest, isFresh, restoreGuarded, type GuardedHeaders } from './conditional.js';
-import { ResponseInterceptor } from './intercept-express.js';
+import { ResponseInterceptor, type InterceptHandlers } from './intercept-express.js';
 import { abortedResult, failurePlan, labelCaptured, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
 import { resolveFailure } from './fail-mode.js';
 import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
@@ -59,17 +59,6 @@ export interface ExpressLabelingMiddleware {
   readonly labeler: Labeler;
 }
 
-interface RequestState {
-  settings: HttpSettings<ExpressRequest>;
-  rule: ReturnType<typeof matchRule<ExpressRequest>>;
-  override: CompiledRouteOptions<ExpressRequest> | undefined;
-  guarded: GuardedHeaders | undefined;
-  interceptor: ResponseInterceptor;
-  path: string;
-}
-
-const STATE = Symbol.for('labelgate.express.state');
-type WithState = ExpressRequest & { [STATE]?: RequestState };
 
 function pathOf(req: ExpressRequest): string {
   const url = req.originalUrl ?? req.url ?? '/';
@@ -84,14 +73,19 @@ function header(res: ServerResponse, name: string): string | undefined {
 }
 
 /** Could this GET produce a labeled response? Then Range and validators are set aside before the handler runs. */
-function mayBeLabeled(state: Omit<RequestState, 'interceptor' | 'guarded'>): boolean {
-  const { settings, rule, override, path } = state;
+function mayBeLabeled(
+  settings: HttpSettings<ExpressRequest>,
+  rule: ReturnType<typeof matchRule<ExpressRequest>>,
+  override: CompiledRouteOptions<ExpressRequest> | undefined,
+  path: string,
+): boolean {
   if (settings.guardAllRequests) return true;
   if (override) return override.enabled !== false;
   if (rule) return rule.options.enabled !== false;
   if (settings.routesOnly || settings.global.enabled === false) return false;
-  const ext = extname(path).toLowerCase();
-  return ext !== '' && scopeHasExtension(settings.globalRoute.formats, ext);
+  const dot = path.lastIndexOf('.');
+  if (dot === -1 || dot < path.lastIndexOf('/')) return false;
+  return scopeHasExtension(settings.globalRoute.formats, extname(path).toLowerCase());
 }
 
 function requestIdOf(settings: HttpSettings<ExpressRequest>, req: ExpressRequest): string {
@@ -123,176 +117,236 @@ async function* planParts(plan: ResponsePlan, capture: Capture | undefined): Asy
   }
 }
 
-/** Wire one request: guard it, wrap its response, and label the response if it turns out in scope. */
-function install(settings: HttpSettings<ExpressRequest>, req: WithState, res: ServerResponse, override: CompiledRouteOptions<ExpressRequest> | undefined): RequestState {
-  const path = pathOf(req);
-  const rule = settings.rules.length > 0 ? matchRule(settings, req.method ?? 'GET', path, req) : undefined;
-  const base = { settings, rule, override, path };
-  const guarded = req.method === 'GET' && mayBeLabeled(base) ? guardRequest(req.headers) : undefined;
+/**
+ * One request: its route options, guarded headers and response interceptor. Pass-through responses
+ * only ever allocate this and the interceptor; the labeling machinery (`Download`) is created when a
+ * response turns out to be in scope.
+ */
+class RequestLabeling implements InterceptHandlers {
+  readonly interceptor: ResponseInterceptor;
+  override: CompiledRouteOptions<ExpressRequest> | undefined;
+  guarded: GuardedHeaders | undefined;
+  private download: Download | undefined;
 
-  let route: ResolvedRoute<ExpressRequest> | undefined;
-  let capture: Capture | undefined;
-  let info: DownloadInfo | undefined;
-  let logged = false;
-  // Created only for in-scope responses: pass-through requests stay as cheap as possible.
-  let abort: AbortController | undefined;
+  constructor(
+    readonly settings: HttpSettings<ExpressRequest>,
+    readonly req: ExpressRequest,
+    readonly res: ServerResponse,
+    readonly rule: ReturnType<typeof matchRule<ExpressRequest>>,
+    override: CompiledRouteOptions<ExpressRequest> | undefined,
+    readonly path: string,
+  ) {
+    this.override = override;
+    this.guarded = req.method === 'GET' && mayBeLabeled(settings, rule, override, path) ? guardRequest(req.headers) : undefined;
+    this.interceptor = new ResponseInterceptor(res, this);
+  }
 
-  const logger = (): AuditLogger => settings.logger ?? (isAuditLogger(req.log) ? req.log : defaultAuditLogger());
-  const audit = (result: LabelResult, status: number | undefined, bytesOut: number) => {
-    if (logged) return;
-    logged = true;
-    writeAudit(logger(), {
+  decide(): void {
+    const { settings, req, res, interceptor } = this;
+    const route = routeFor(settings, this.rule, this.override);
+    const contentType = header(res, 'content-type');
+    const scope = decideScope(route, settings.routesOnly, {
+      method: req.method ?? 'GET',
+      status: res.statusCode,
+      contentType,
+      disposition: header(res, 'content-disposition'),
+      path: this.path,
+    });
+    if (!scope.inScope || res.destroyed) {
+      const guarded = this.guarded;
+      if (guarded && res.statusCode === 200 && !res.destroyed && isFresh(guarded, header(res, 'etag'), header(res, 'last-modified'))) interceptor.notModified();
+      else interceptor.pass();
+      return;
+    }
+    this.download = new Download(this, route, {
+      method: req.method ?? 'GET',
+      route: routeName(route, req),
+      requestId: requestIdOf(settings, req),
+      user: safeCall(route.user, req) ?? userFromObject(req.user),
+      filename: scope.filename,
+      identifier: safeCall(route.identifier, req) ?? scope.filename,
+      contentType,
+      etag: header(res, 'etag'),
+      ifNoneMatch: this.guarded ? this.guarded.ifNoneMatch : req.headers['if-none-match'],
+      cors: res.hasHeader('access-control-allow-origin'),
+      startedAt: performance.now(),
+    });
+    this.download.start(scope.partial);
+  }
+
+  captureEnded(): void {
+    void this.download?.finish();
+  }
+
+  captureFailed(err: unknown): void {
+    void this.download?.failStreaming(err);
+  }
+
+  aborted(): void {
+    this.download?.aborted();
+  }
+}
+
+/** Labeling of one in-scope response: capture, pipeline, fail mode, output, audit. */
+class Download {
+  private readonly abort = new AbortController();
+  private capture: Capture | undefined;
+  private logged = false;
+
+  constructor(
+    private readonly request: RequestLabeling,
+    private readonly route: ResolvedRoute<ExpressRequest>,
+    private readonly info: DownloadInfo,
+  ) {}
+
+  private get res(): ServerResponse {
+    return this.request.res;
+  }
+
+  private get interceptor(): ResponseInterceptor {
+    return this.request.interceptor;
+  }
+
+  start(partial: boolean): void {
+    const encoding = header(this.res, 'content-encoding');
+    if (partial || (encoding && encoding.toLowerCase() !== 'identity')) {
+      this.interceptor.hold();
+      const err = partial
+        ? new LabelgateError('PARTIAL_CONTENT', 'a partial (206) response cannot be labeled; labeled routes must not serve byte ranges')
+        : new LabelgateError('FORMAT_UNSUPPORTED', `a compressed (Content-Encoding: ${encoding}) response cannot be labeled; register compression before labelgate`);
+      void this.failStreaming(err);
+      return;
+    }
+    this.capture = startCapture(this.request.settings, this.route, this.info, (err) => {
+      if (this.interceptor.mode === 'capture') {
+        this.interceptor.hold();
+        void this.failStreaming(err);
+      }
+    });
+    this.interceptor.capture(this.capture.spool);
+  }
+
+  private audit(result: LabelResult, status: number | undefined, bytesOut: number): void {
+    if (this.logged) return;
+    this.logged = true;
+    const { settings, req } = this.request;
+    const logger: AuditLogger = settings.logger ?? (isAuditLogger(req.log) ? req.log : defaultAuditLogger());
+    writeAudit(logger, {
       ...result.audit,
       status,
       bytesOut,
-      durationMs: Math.round((performance.now() - info!.startedAt) * 10) / 10,
+      durationMs: Math.round((performance.now() - this.info.startedAt) * 10) / 10,
     });
-  };
-  const dispose = () => {
-    capture?.spool.dispose().catch(() => {});
-  };
+  }
 
-  const send = async (plan: ResponsePlan, continueWithApp: boolean) => {
+  private dispose(): void {
+    this.capture?.spool.dispose().catch(() => {});
+  }
+
+  private async send(plan: ResponsePlan, continueWithApp: boolean): Promise<void> {
+    const { interceptor, res } = this;
     const bytes = await interceptor.send({
       status: plan.status,
       headers: (r) => applyPlanHeaders(plan, r),
-      parts: planParts(plan, capture),
+      parts: planParts(plan, this.capture),
       continueWithApp,
     });
-    if (interceptor.mode === 'aborted') return;
-    if (continueWithApp && interceptor.mode === 'pass') {
+    if (interceptor.current() === 'aborted') return;
+    if (continueWithApp && interceptor.current() === 'pass') {
       // The rest of the body flows through untouched: audit when it is done.
       interceptor.countPassBytes = true;
-      const done = () => audit(plan, res.statusCode, bytes + interceptor.passBytes);
+      const done = () => this.audit(plan, res.statusCode, bytes + interceptor.passBytes);
       res.once('finish', done);
       res.once('close', done);
       return;
     }
-    audit(plan, res.statusCode, bytes);
-  };
+    this.audit(plan, res.statusCode, bytes);
+  }
 
   /** A failure before or during capture: the body is incomplete, so headers-only for open/label. */
-  const failStreaming = async (err: unknown) => {
+  async failStreaming(err: unknown): Promise<void> {
+    const { info, route, capture } = this;
     try {
       const resolution = await resolveFailure(err, {
-        labeler: settings.labeler,
-        route: route!,
-        requestId: info!.requestId,
+        labeler: this.request.settings.labeler,
+        route,
+        requestId: info.requestId,
         body: undefined,
-        contentType: info!.contentType,
-        identifier: info!.identifier,
-        user: info!.user,
-        signal: abort!.signal,
+        contentType: info.contentType,
+        identifier: info.identifier,
+        user: info.user,
+        signal: this.abort.signal,
       });
-      if (interceptor.mode === 'aborted') return;
-      const plan = failurePlan(resolution, info!, route!, capture?.spool.size ?? 0, header(res, 'access-control-expose-headers'), false);
+      if (this.interceptor.current() === 'aborted') return;
+      const plan = failurePlan(resolution, info, route, capture?.spool.size ?? 0, header(this.res, 'access-control-expose-headers'), false);
       // Every captured byte must be on disk before it is replayed ahead of the app's next writes.
       if (plan.outcome !== 'blocked' && capture) await capture.spool.seal();
-      await send(plan, plan.outcome !== 'blocked');
+      await this.send(plan, plan.outcome !== 'blocked');
     } catch {
-      res.destroy();
+      this.res.destroy();
     } finally {
-      dispose();
+      this.dispose();
     }
-  };
+  }
 
-  const finish = async () => {
+  /** The app ended a captured body: label it and send the result. */
+  async finish(): Promise<void> {
+    const { info, route, res } = this;
+    const capture = this.capture!;
+    const settings = this.request.settings;
     try {
       if (!(res.statusCode >= 200 && res.statusCode < 300)) {
         // The handler switched to an error while its body was captured (e.g. a stream failed and an
         // error handler answered): what was captured is a mix that must not be labeled as a report.
         const err = new LabelgateError('LABELING_FAILED', `the handler changed the response to status ${res.statusCode} while it was being captured`);
-        const resolution = await resolveFailure(err, { labeler: settings.labeler, route: { ...route!, failMode: 'closed' }, requestId: info!.requestId, contentType: info!.contentType, identifier: info!.identifier, user: info!.user, signal: abort!.signal });
-        const plan = failurePlan(resolution, info!, route!, capture!.spool.size, undefined, true);
+        const resolution = await resolveFailure(err, {
+          labeler: settings.labeler,
+          route: { ...route, failMode: 'closed' },
+          requestId: info.requestId,
+          contentType: info.contentType,
+          identifier: info.identifier,
+          user: info.user,
+          signal: this.abort.signal,
+        });
+        const plan = failurePlan(resolution, info, route, capture.spool.size, undefined, true);
         plan.status = res.statusCode;
-        await send(plan, false);
+        await this.send(plan, false);
         return;
       }
-      const result = await labelCaptured(settings, route!, capture!, info!, abort!.signal, header(res, 'access-control-expose-headers'));
-      if (result.outcome === 'aborted' || interceptor.mode === 'aborted') {
-        audit(abortedResult(info!, route!, capture!.spool.size), undefined, 0);
+      const result = await labelCaptured(settings, route, capture, info, this.abort.signal, header(res, 'access-control-expose-headers'));
+      if (result.outcome === 'aborted' || this.interceptor.current() === 'aborted') {
+        this.audit(abortedResult(info, route, capture.spool.size), undefined, 0);
         return;
       }
-      await send(result, false);
+      await this.send(result, false);
     } catch {
       // Headers may already be out: a truncated response must not look complete.
       res.destroy();
     } finally {
-      dispose();
+      this.dispose();
     }
-  };
+  }
 
-  const interceptor = new ResponseInterceptor(res, {
-    decide() {
-      route = routeFor(settings, rule, state.override);
-      const contentType = header(res, 'content-type');
-      const scope = decideScope(route, settings.routesOnly, {
-        method: req.method ?? 'GET',
-        status: res.statusCode,
-        contentType,
-        disposition: header(res, 'content-disposition'),
-        path,
-      });
-      if (!scope.inScope) {
-        if (state.guarded && res.statusCode === 200 && isFresh(state.guarded, header(res, 'etag'), header(res, 'last-modified'))) interceptor.notModified();
-        else interceptor.pass();
-        return;
-      }
-      abort = new AbortController();
-      info = {
-        method: req.method ?? 'GET',
-        route: routeName(route, req),
-        requestId: requestIdOf(settings, req),
-        user: safeCall(route.user, req) ?? userFromObject(req.user),
-        filename: scope.filename,
-        identifier: safeCall(route.identifier, req) ?? scope.filename,
-        contentType,
-        etag: header(res, 'etag'),
-        ifNoneMatch: state.guarded ? state.guarded.ifNoneMatch : req.headers['if-none-match'],
-        cors: res.hasHeader('access-control-allow-origin'),
-        startedAt: performance.now(),
-      };
-      const encoding = header(res, 'content-encoding');
-      if (scope.partial || (encoding && encoding.toLowerCase() !== 'identity')) {
-        interceptor.hold();
-        const err = scope.partial
-          ? new LabelgateError('PARTIAL_CONTENT', 'a partial (206) response cannot be labeled; labeled routes must not serve byte ranges')
-          : new LabelgateError('FORMAT_UNSUPPORTED', `a compressed (Content-Encoding: ${encoding}) response cannot be labeled; register compression before labelgate`);
-        void failStreaming(err);
-        return;
-      }
-      capture = startCapture(settings, route, info, (err) => {
-        if (interceptor.mode === 'capture') {
-          interceptor.hold();
-          void failStreaming(err);
-        }
-      });
-      interceptor.capture(capture.spool);
-    },
-    captureEnded() {
-      void finish();
-    },
-    captureFailed(err) {
-      void failStreaming(err);
-    },
-    aborted() {
-      abort?.abort();
-      if (capture && info && route) audit(abortedResult(info, route, capture.spool.size), undefined, 0);
-      dispose();
-    },
-  });
+  aborted(): void {
+    this.abort.abort();
+    if (this.capture) this.audit(abortedResult(this.info, this.route, this.capture.spool.size), undefined, 0);
+    this.dispose();
+  }
+}
 
-  const state: RequestState = { ...base, guarded, interceptor };
-  req[STATE] = state;
-  return state;
+/** Wire one request: guard it, wrap its response, and label the response if it turns out in scope. */
+function install(settings: HttpSettings<ExpressRequest>, req: ExpressRequest, res: ServerResponse, override: CompiledRouteOptions<ExpressRequest> | undefined): RequestLabeling {
+  const path = pathOf(req);
+  const rule = settings.rules.length > 0 ? matchRule(settings, req.method ?? 'GET', path, req) : undefined;
+  return new RequestLabeling(settings, req, res, rule, override, path);
 }
 
 /** `app.use(expressLabeling(options))`: label every in-scope download of the app. */
 export function expressLabeling(options: ExpressLabelingOptions = {}): ExpressLabelingMiddleware {
   const settings = compileSettings<ExpressRequest>(options, 'expressLabeling options');
   const middleware = (req: IncomingMessage, res: ServerResponse, next: Next): void => {
-    const r = req as WithState;
-    if (!r[STATE]) install(settings, r, res, undefined);
+    // Installed once per response (a second expressLabeling, or a labelRoute, refines it).
+    if (!ResponseInterceptor.of(res)) install(settings, req as ExpressRequest, res, undefined);
     next();
   };
   return Object.assign(middleware, { labeler: settings.labeler });
@@ -318,8 +372,9 @@ export function labelRoute(options: LabelRouteOptions = {}): (req: IncomingMessa
   checkResolved(resolveRoute([compiled], true), 'labelRoute options');
   let standalone: HttpSettings<ExpressRequest> | undefined;
   return (req, res, next) => {
-    const r = req as WithState;
-    const state = r[STATE];
+    const r = req as ExpressRequest;
+    const intercepted = ResponseInterceptor.of(res);
+    const state = intercepted?.handlers instanceof RequestLabeling ? intercepted.handlers : undefined;
     if (state && state.interceptor.mode === 'pending') {
       state.override = compiled;
       const labeled = compiled.enabled !== false;
@@ -327,7 +382,7 @@ export function labelRoute(options: LabelRouteOptions = {}): (req: IncomingMessa
         restoreGuarded(r.headers, state.guarded);
         state.guarded = undefined;
       } else if (labeled && !state.guarded && r.method === 'GET') state.guarded = guardRequest(r.headers);
-    } else if (!state) {
+    } else if (!intercepted) {
       standalone ??= compileSettings<ExpressRequest>({ labeler, logger, tempDir }, 'labelRoute options');
       if (compiled.enabled !== false) install(standalone, r, res, compiled);
     }

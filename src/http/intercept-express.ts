@@ -14,7 +14,7 @@
  * This module knows nothing about labels: the adapter decides through `InterceptHandlers` and
  * sends its own output with `send`.
  */
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { ServerResponse as NodeServerResponse, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 
 type Callback = (err?: Error | null) => void;
 // The original methods are called with whatever arguments the app passed.
@@ -100,86 +100,235 @@ function afterEnd(): Error {
   return err;
 }
 
+// Symbol.for: a second copy of labelgate (ESM and CJS builds both loaded) sees the first one's interceptor.
+const INTERCEPTOR = Symbol.for('labelgate.interceptor');
+type Intercepted = ServerResponse & { [INTERCEPTOR]?: ResponseInterceptor };
+
+// Own-property wrappers, used when something outside labelgate has already wrapped the response
+// (e.g. `compression` registered before it): labelgate then sits between the app and that wrapper.
+function writeHeadWrapper(this: Intercepted) {
+  const i = this[INTERCEPTOR]!;
+  // eslint-disable-next-line prefer-rest-params
+  if (i.mode === 'pass' || i.mode === 'aborted') return i.origWriteHead.apply(this, arguments as unknown as unknown[]);
+  // eslint-disable-next-line prefer-rest-params
+  return i.writeHeadCall(this, arguments);
+}
+function writeWrapper(this: Intercepted) {
+  const i = this[INTERCEPTOR]!;
+  // eslint-disable-next-line prefer-rest-params
+  if (i.mode === 'pass' || i.mode === 'aborted') return i.origWrite.apply(this, arguments as unknown as unknown[]);
+  // eslint-disable-next-line prefer-rest-params
+  return i.writeCall(this, arguments);
+}
+function endWrapper(this: Intercepted) {
+  const i = this[INTERCEPTOR]!;
+  // eslint-disable-next-line prefer-rest-params
+  if (i.mode === 'pass' || i.mode === 'aborted') return i.origEnd.apply(this, arguments as unknown as unknown[]);
+  // eslint-disable-next-line prefer-rest-params
+  return i.endCall(this, arguments);
+}
+function flushHeadersWrapper(this: Intercepted) {
+  this[INTERCEPTOR]!.flushHeadersCall(this);
+}
+
+interface Originals {
+  writeHead: AnyMethod;
+  write: AnyMethod;
+  end: AnyMethod;
+  flushHeaders: AnyMethod;
+}
+let originals: Originals | undefined;
+
+/**
+ * The fast path. Storing own `write`/`end`/`writeHead` properties on every response costs several
+ * microseconds per request in V8 (Express responses are dictionary-mode objects after their
+ * prototype swap), which is most of a small JSON response's budget. When nothing has wrapped the
+ * response yet, labelgate instead wraps `http.ServerResponse.prototype` once: the wrappers forward
+ * immediately unless the response carries a prototype-mode interceptor, so other responses are
+ * unaffected, and mounted sub-apps (which swap the prototype again) stay covered.
+ */
+function patchServerResponse(): Originals {
+  if (originals) return originals;
+  const proto = NodeServerResponse.prototype as unknown as Record<string, AnyMethod>;
+  const parent = Object.getPrototypeOf(proto) as Record<string, AnyMethod>;
+  const original = (name: keyof Originals): AnyMethod => {
+    if (Object.prototype.hasOwnProperty.call(proto, name)) return proto[name]!;
+    // Inherited (OutgoingMessage): look it up at call time, like the prototype chain would.
+    return function (this: ServerResponse) {
+      // eslint-disable-next-line prefer-rest-params
+      return parent[name]!.apply(this, arguments as unknown as unknown[]);
+    };
+  };
+  const o: Originals = { writeHead: original('writeHead'), write: original('write'), end: original('end'), flushHeaders: original('flushHeaders') };
+  originals = o;
+  const viaPrototype = (res: Intercepted) => {
+    const i = res[INTERCEPTOR];
+    return i !== undefined && i.viaPrototype ? i : undefined;
+  };
+  proto.writeHead = function writeHead(this: Intercepted) {
+    const i = viaPrototype(this);
+    // Forwarding with apply(this, arguments) lets V8 skip materializing `arguments`.
+    // eslint-disable-next-line prefer-rest-params
+    if (i === undefined || i.mode === 'pass' || i.mode === 'aborted') return o.writeHead.apply(this, arguments as unknown as unknown[]);
+    // eslint-disable-next-line prefer-rest-params
+    return i.writeHeadCall(this, arguments);
+  };
+  proto.write = function write(this: Intercepted) {
+    const i = viaPrototype(this);
+    // Forwarding with apply(this, arguments) lets V8 skip materializing `arguments`.
+    // eslint-disable-next-line prefer-rest-params
+    if (i === undefined || i.mode === 'pass' || i.mode === 'aborted') return o.write.apply(this, arguments as unknown as unknown[]);
+    // eslint-disable-next-line prefer-rest-params
+    return i.writeCall(this, arguments);
+  };
+  proto.end = function end(this: Intercepted) {
+    const i = viaPrototype(this);
+    // Forwarding with apply(this, arguments) lets V8 skip materializing `arguments`.
+    // eslint-disable-next-line prefer-rest-params
+    if (i === undefined || i.mode === 'pass' || i.mode === 'aborted') return o.end.apply(this, arguments as unknown as unknown[]);
+    // eslint-disable-next-line prefer-rest-params
+    return i.endCall(this, arguments);
+  };
+  proto.flushHeaders = function flushHeaders(this: Intercepted) {
+    const i = viaPrototype(this);
+    return i ? i.flushHeadersCall(this) : o.flushHeaders.apply(this, []);
+  };
+  return o;
+}
+
+// Shared empty queue until something is queued (pass-through responses never allocate one).
+const NO_QUEUE: { chunk: Buffer; callback: Callback | undefined }[] = [];
+Object.freeze(NO_QUEUE);
+
+const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
 export class ResponseInterceptor {
   mode: InterceptMode = 'pending';
   /** Bytes the app wrote in pass mode after a fail-open release (counted only when asked). */
   passBytes = 0;
   countPassBytes = false;
   private readonly res: ServerResponse;
-  private readonly handlers: InterceptHandlers;
+  /** Who decides for this response. */
+  readonly handlers: InterceptHandlers;
   private sink: CaptureSink | undefined;
-  private queue: { chunk: Buffer; callback: Callback | undefined }[] = [];
+  private queue: { chunk: Buffer; callback: Callback | undefined }[] = NO_QUEUE;
   private appEnded = false;
   private appEndCallback: Callback | undefined;
   private owedDrain = false;
-  private readonly origWriteHead: AnyMethod;
-  private readonly origWrite: AnyMethod;
-  private readonly origEnd: AnyMethod;
+  private watching = false;
+  /** Intercepting through the patched `ServerResponse.prototype` (no own properties on the response). */
+  readonly viaPrototype: boolean;
+  /** @internal the layer below labelgate */
+  readonly origWriteHead: AnyMethod;
+  /** @internal */
+  readonly origWrite: AnyMethod;
+  /** @internal */
+  readonly origEnd: AnyMethod;
   private readonly origFlushHeaders: AnyMethod;
 
   constructor(res: ServerResponse, handlers: InterceptHandlers) {
     this.res = res;
     this.handlers = handlers;
+    const r = res as Intercepted;
+    if (r[INTERCEPTOR]) throw new Error('labelgate: a response can only be intercepted once');
+    r[INTERCEPTOR] = this;
+    const wrappedBefore = hasOwn(res, 'writeHead') || hasOwn(res, 'write') || hasOwn(res, 'end') || hasOwn(res, 'flushHeaders');
+    if (!wrappedBefore && res instanceof NodeServerResponse) {
+      const o = patchServerResponse();
+      this.viaPrototype = true;
+      this.origWriteHead = o.writeHead;
+      this.origWrite = o.write;
+      this.origEnd = o.end;
+      this.origFlushHeaders = o.flushHeaders;
+      return;
+    }
+    this.viaPrototype = false;
     this.origWriteHead = res.writeHead as AnyMethod;
     this.origWrite = res.write as AnyMethod;
     this.origEnd = res.end as AnyMethod;
     this.origFlushHeaders = res.flushHeaders as AnyMethod;
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const self = this;
+    res.writeHead = writeHeadWrapper as ServerResponse['writeHead'];
+    res.write = writeWrapper as ServerResponse['write'];
+    res.end = endWrapper as ServerResponse['end'];
+    res.flushHeaders = flushHeadersWrapper;
+  }
 
-    res.writeHead = function writeHead(this: ServerResponse, statusCode: number, ...rest: unknown[]) {
-      if (self.mode === 'pass' || self.mode === 'aborted') return self.origWriteHead.apply(this, [statusCode, ...rest]);
-      if (self.mode !== 'pending') return this;
-      const [reason, headers] = typeof rest[0] === 'string' ? [rest[0], rest[1]] : [undefined, rest[0]];
-      this.statusCode = statusCode;
-      if (reason !== undefined) this.statusMessage = reason;
-      adoptHeaders(this, headers);
-      self.handlers.decide();
-      const mode = self.current();
-      if (mode === 'pass' || mode === 'discard') return self.origWriteHead.call(this, this.statusCode);
-      return this;
-    } as ServerResponse['writeHead'];
-
-    res.write = function write(this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown) {
-      if (self.mode === 'pass') {
-        if (self.countPassBytes && chunk) self.passBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : (chunk as Uint8Array).byteLength;
-        return self.origWrite.apply(this, arguments as unknown as unknown[]);
-      }
-      if (self.mode === 'aborted') return self.origWrite.apply(this, arguments as unknown as unknown[]);
-      if (self.mode === 'pending') {
-        self.handlers.decide();
-        if (self.current() === 'pass') return self.origWrite.apply(this, arguments as unknown as unknown[]);
-      }
-      if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
-      const cb = callback as Callback | undefined;
-      const buf = toBuffer(chunk, encoding as BufferEncoding | undefined);
-      return self.onWrite(buf, cb);
-    } as ServerResponse['write'];
-
-    res.end = function end(this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown) {
-      if (self.mode === 'pass' || self.mode === 'aborted') return self.origEnd.apply(this, arguments as unknown as unknown[]);
-      if (self.mode === 'pending') {
-        self.handlers.decide();
-        if (self.current() === 'pass') return self.origEnd.apply(this, arguments as unknown as unknown[]);
-      }
-      if (typeof chunk === 'function') [callback, chunk, encoding] = [chunk, undefined, undefined];
-      else if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
-      const cb = callback as Callback | undefined;
-      self.onEnd(chunk ? toBuffer(chunk, encoding as BufferEncoding | undefined) : undefined, cb);
-      return this;
-    } as ServerResponse['end'];
-
-    res.flushHeaders = function flushHeaders(this: ServerResponse) {
-      if (self.mode === 'pending') self.handlers.decide();
-      if (self.mode === 'pass' || self.mode === 'aborted') self.origFlushHeaders.call(this);
-    };
-
-    res.on('close', () => {
-      if (res.writableFinished || self.mode === 'pass' || self.mode === 'aborted') return;
-      self.mode = 'aborted';
-      self.queue = [];
-      self.handlers.aborted();
+  /** Watch for a client abort (only responses we hold or capture need it). */
+  private watchClose(): void {
+    if (this.watching) return;
+    this.watching = true;
+    this.res.on('close', () => {
+      if (this.res.writableFinished || this.mode === 'pass' || this.mode === 'aborted') return;
+      this.mode = 'aborted';
+      this.queue = NO_QUEUE;
+      this.handlers.aborted();
     });
+  }
+
+  /** @internal wrapper bodies */
+  writeHeadCall(res: ServerResponse, args: IArguments): unknown {
+    const mode = this.mode;
+    if (mode === 'pass' || mode === 'aborted') return this.origWriteHead.apply(res, args as unknown as unknown[]);
+    if (mode !== 'pending') return res;
+    const statusCode = args[0] as number;
+    const [reason, headers] = typeof args[1] === 'string' ? [args[1], args[2]] : [undefined, args[1]];
+    res.statusCode = statusCode;
+    if (reason !== undefined) res.statusMessage = reason;
+    adoptHeaders(res, headers);
+    this.handlers.decide();
+    const after = this.current();
+    if (after === 'pass' || after === 'discard') return this.origWriteHead.call(res, res.statusCode);
+    return res;
+  }
+
+  /** @internal */
+  writeCall(res: ServerResponse, args: IArguments): boolean {
+    if (this.mode === 'pass') {
+      if (this.countPassBytes && args[0]) {
+        const chunk = args[0];
+        this.passBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof args[1] === 'string' ? (args[1] as BufferEncoding) : 'utf8') : (chunk as Uint8Array).byteLength;
+      }
+      return this.origWrite.apply(res, args as unknown as unknown[]) as boolean;
+    }
+    if (this.mode === 'aborted') return this.origWrite.apply(res, args as unknown as unknown[]) as boolean;
+    if (this.mode === 'pending') {
+      this.handlers.decide();
+      if (this.current() === 'pass') return this.origWrite.apply(res, args as unknown as unknown[]) as boolean;
+    }
+    let [chunk, encoding, callback] = [args[0], args[1], args[2]];
+    if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
+    return this.onWrite(toBuffer(chunk, encoding as BufferEncoding | undefined), callback as Callback | undefined);
+  }
+
+  /** @internal */
+  endCall(res: ServerResponse, args: IArguments): unknown {
+    if (this.mode === 'pass' || this.mode === 'aborted') return this.origEnd.apply(res, args as unknown as unknown[]);
+    if (this.mode === 'pending') {
+      this.handlers.decide();
+      if (this.current() === 'pass') return this.origEnd.apply(res, args as unknown as unknown[]);
+    }
+    let [chunk, encoding, callback] = [args[0], args[1], args[2]];
+    if (typeof chunk === 'function') [callback, chunk, encoding] = [chunk, undefined, undefined];
+    else if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
+    this.onEnd(chunk ? toBuffer(chunk, encoding as BufferEncoding | undefined) : undefined, callback as Callback | undefined);
+    return res;
+  }
+
+  /** @internal */
+  flushHeadersCall(res: ServerResponse): void {
+    if (this.mode === 'pending') this.handlers.decide();
+    const mode = this.current();
+    if (mode === 'pass' || mode === 'aborted') this.origFlushHeaders.call(res);
+  }
+
+  private enqueue(item: { chunk: Buffer; callback: Callback | undefined }): void {
+    if (this.queue === NO_QUEUE) this.queue = [];
+    this.queue.push(item);
+  }
+
+  /** The interceptor of a response, if labelgate intercepts it. */
+  static of(res: ServerResponse): ResponseInterceptor | undefined {
+    return (res as Intercepted)[INTERCEPTOR];
   }
 
   /** The mode, read fresh (handlers change it during calls). */
@@ -204,10 +353,12 @@ export class ResponseInterceptor {
   capture(sink: CaptureSink): void {
     this.sink = sink;
     this.mode = 'capture';
+    this.watchClose();
   }
 
   hold(): void {
     this.mode = 'hold';
+    this.watchClose();
   }
 
   /** The app has called `end`. */
@@ -230,7 +381,7 @@ export class ResponseInterceptor {
           return ok;
         } catch (err) {
           this.mode = 'hold';
-          this.queue.push({ chunk, callback });
+          this.enqueue({ chunk, callback });
           this.owedDrain = true;
           this.handlers.captureFailed(err);
           return false;
@@ -238,7 +389,7 @@ export class ResponseInterceptor {
       case 'hold':
       case 'sending':
         if (this.appEnded) break;
-        this.queue.push({ chunk, callback });
+        this.enqueue({ chunk, callback });
         this.owedDrain = true;
         return false;
       case 'discard':
@@ -267,7 +418,7 @@ export class ResponseInterceptor {
             this.sink!.write(chunk);
           } catch (err) {
             this.mode = 'hold';
-            this.queue.push({ chunk, callback: undefined });
+            this.enqueue({ chunk, callback: undefined });
             this.appEndCallback = callback;
             this.handlers.captureFailed(err);
             return;
@@ -279,7 +430,7 @@ export class ResponseInterceptor {
         return;
       case 'hold':
       case 'sending':
-        if (chunk) this.queue.push({ chunk, callback: undefined });
+        if (chunk) this.enqueue({ chunk, callback: undefined });
         this.appEndCallback = callback;
         return;
       case 'discard':
@@ -307,6 +458,7 @@ export class ResponseInterceptor {
   private waitDrain(): Promise<void> {
     const res = this.res;
     return new Promise((resolve) => {
+      if (res.destroyed) return resolve();
       const done = () => {
         res.off('drain', done);
         res.off('close', done);
@@ -331,7 +483,7 @@ export class ResponseInterceptor {
     const res = this.res;
     if (this.mode === 'aborted') return 0;
     this.mode = options.continueWithApp ? 'sending' : 'closed';
-    if (!options.continueWithApp) this.queue = [];
+    if (!options.continueWithApp) this.queue = NO_QUEUE;
     options.headers?.(res);
     if (options.status !== undefined) res.statusCode = options.status;
     this.origWriteHead.call(res, res.statusCode);

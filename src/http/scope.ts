@@ -169,17 +169,42 @@ function formatMatches(scope: FormatScope, media: string | undefined, filename: 
   return ext !== '' && scope.extensions.has(ext);
 }
 
+const OUT = {
+  disabled: Object.freeze({ inScope: false, reason: 'route disabled' }),
+  unconfigured: Object.freeze({ inScope: false, reason: 'route not configured' }),
+  head: Object.freeze({ inScope: false, reason: 'HEAD' }),
+  status: Object.freeze({ inScope: false, reason: 'status' }),
+  type: Object.freeze({ inScope: false, reason: 'content type' }),
+} as const;
+
+/** Media types of the content types seen (a handful per app): no string work per response. */
+const mediaCache = new Map<string, string | undefined>();
+function cachedMediaType(contentType: string | undefined): string | undefined {
+  if (!contentType) return undefined;
+  let media = mediaCache.get(contentType);
+  if (media === undefined && !mediaCache.has(contentType)) {
+    media = mediaTypeOf(contentType);
+    if (mediaCache.size >= 256) mediaCache.clear();
+    mediaCache.set(contentType, media);
+  }
+  return media;
+}
+
 /** Is this response in scope? Cheap and synchronous: it runs for every response. */
 export function decideScope(route: ScopeRoute, routesOnly: boolean, input: ScopeInput): ScopeDecision {
-  if (!route.enabled) return { inScope: false, reason: 'route disabled' };
-  if (routesOnly && !route.configured) return { inScope: false, reason: 'route not configured' };
-  if (input.method === 'HEAD') return { inScope: false, reason: 'HEAD' };
+  if (!route.enabled) return OUT.disabled;
+  if (routesOnly && !route.configured) return OUT.unconfigured;
+  if (input.method === 'HEAD') return OUT.head;
   const status = input.status;
-  if (status < 200 || status >= 300 || status === 204 || status === 205) return { inScope: false, reason: `status ${status}` };
-  const disposition = parseDisposition(input.disposition);
-  const media = mediaTypeOf(input.contentType);
-  const filename = disposition.filename ?? filenameFromPath(input.path);
-  const inScope = (route.attachments && disposition.attachment) || formatMatches(route.formats, media, filename);
-  if (!inScope) return { inScope: false, reason: media ? `content type ${media}` : 'no content type' };
-  return { inScope: true, filename, attachment: disposition.attachment, partial: status === 206 };
+  if (status < 200 || status >= 300 || status === 204 || status === 205) return OUT.status;
+  const disposition = input.disposition === undefined ? NO_DISPOSITION : parseDisposition(input.disposition);
+  const media = cachedMediaType(input.contentType);
+  const attachment = route.attachments && disposition.attachment;
+  // The file name (and its string work) is only needed when the type does not decide.
+  const byType = route.formats.any || (media !== undefined && !GENERIC_MEDIA.has(media));
+  const filename = byType && !attachment ? disposition.filename : (disposition.filename ?? filenameFromPath(input.path));
+  if (!attachment && !formatMatches(route.formats, media, filename)) return OUT.type;
+  return { inScope: true, filename: filename ?? filenameFromPath(input.path), attachment: disposition.attachment, partial: status === 206 };
 }
+
+const NO_DISPOSITION: Disposition = Object.freeze({ attachment: false, filename: undefined });

@@ -22,7 +22,7 @@ export interface SpoolOptions {
   scanner?: Scanner | undefined;
 }
 
-const READ_CHUNK = 64 * 1024;
+const READ_CHUNK = 256 * 1024;
 
 /** I/O failures of the temp file: the copy is unreliable, so these always fail closed. */
 function captureError(err: unknown): LabelgateError {
