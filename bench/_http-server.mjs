@@ -100,9 +100,13 @@ routes(plain, false);
 const labeled = express();
 labeled.use(expressLabeling({ logger: pino({ level: 'silent' }) }));
 routes(labeled, true);
+// The floor: what any one extra middleware layer costs in this Express version.
+const noop = express();
+noop.use((_req, _res, next) => next());
+routes(noop, false);
 
 const servers = await Promise.all(
-  [plain, labeled].map(
+  [plain, labeled, noop].map(
     (app) =>
       new Promise((resolve) => {
         const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -134,4 +138,4 @@ process.on('message', (msg) => {
     process.exit(0);
   }
 });
-process.send({ cmd: 'ready', plain: servers[0].address().port, labeled: servers[1].address().port });
+process.send({ cmd: 'ready', plain: servers[0].address().port, labeled: servers[1].address().port, noop: servers[2].address().port });

@@ -21,7 +21,7 @@ const EXPORT_MB = Number(process.env.BENCH_EXPORT_MB ?? 1024);
 // BENCH_SERVER_NODE_ARGS: extra node flags for the server, e.g. "--cpu-prof" to profile it.
 const serverArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const server = fork(new URL('./_http-server.mjs', import.meta.url), { env: { ...process.env }, execArgv: ['--expose-gc', ...serverArgs] });
-const [{ plain, labeled }] = await once(server, 'message');
+const [{ plain, labeled, noop }] = await once(server, 'message');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 function get(port, path) {
@@ -100,31 +100,26 @@ async function serverCpu() {
   return usage.user + usage.system;
 }
 
-/** Per request: wall-clock ms (client side) and server CPU µs. */
+/**
+ * Per request: wall-clock ms (client side) and server CPU µs, in rotating batches over the plain
+ * app, the labeled app and an app with one no-op middleware (the cost of any extra layer).
+ * BENCH_AA=1 puts the plain app on every side: the noise floor of this measurement here.
+ */
 async function compareBatches(path) {
-  const cpu = { a: [], b: [] };
-  const batch = async (port) => {
+  const ports = process.env.BENCH_AA === '1' ? [plain, plain, plain] : [plain, labeled, noop];
+  const wall = [[], [], []];
+  const cpu = [[], [], []];
+  const batch = async (side) => {
     const cpuStart = await serverCpu();
     const start = process.hrtime.bigint();
-    for (let i = 0; i < JSON_BATCH; i++) await get(port, path);
-    const wall = Number(process.hrtime.bigint() - start) / 1e6 / JSON_BATCH;
-    (port === plain ? cpu.a : cpu.b).push(((await serverCpu()) - cpuStart) / JSON_BATCH);
-    return wall;
+    for (let i = 0; i < JSON_BATCH; i++) await get(ports[side], path);
+    wall[side].push(Number(process.hrtime.bigint() - start) / 1e6 / JSON_BATCH);
+    cpu[side].push(((await serverCpu()) - cpuStart) / JSON_BATCH);
   };
-  await batch(plain);
-  await batch(labeled);
-  const a = [];
-  const b = [];
-  for (let i = 0; i < JSON_BATCHES; i++) {
-    if (i % 2 === 0) {
-      a.push(await batch(plain));
-      b.push(await batch(labeled));
-    } else {
-      b.push(await batch(labeled));
-      a.push(await batch(plain));
-    }
-  }
-  return { without: median(a), with: median(b), cpuWithout: median(cpu.a), cpuWith: median(cpu.b) };
+  for (const side of [0, 1, 2]) await batch(side);
+  for (const list of [...wall, ...cpu]) list.length = 0;
+  for (let i = 0; i < JSON_BATCHES; i++) for (let k = 0; k < 3; k++) await batch((i + k) % 3);
+  return { wall: wall.map(median), cpu: cpu.map(median) };
 }
 
 async function memory(port, path) {
@@ -140,8 +135,12 @@ console.log(`HTTP middleware benchmark — Node ${process.version}, ${cpus().len
 
 const json = await compareBatches('/api/order');
 console.log(
-  `small JSON (non-report): without ${fmt(json.without * 1000, 0)} µs, with ${fmt(json.with * 1000, 0)} µs per request → ratio ${fmt(json.with / json.without, 3)} (goal ≤ 1.05); ` +
-    `server CPU ${fmt(json.cpuWithout, 1)} → ${fmt(json.cpuWith, 1)} µs/request (ratio ${fmt(json.cpuWith / json.cpuWithout, 3)})`,
+  `small JSON (non-report): without ${fmt(json.wall[0] * 1000, 0)} µs, with ${fmt(json.wall[1] * 1000, 0)} µs per request → ratio ${fmt(json.wall[1] / json.wall[0], 3)} (goal ≤ 1.05); ` +
+    `server CPU ${fmt(json.cpu[0], 1)} → ${fmt(json.cpu[1], 1)} µs/request (ratio ${fmt(json.cpu[1] / json.cpu[0], 3)})`,
+);
+console.log(
+  `  any one no-op middleware: ${fmt(json.wall[2] * 1000, 0)} µs (ratio ${fmt(json.wall[2] / json.wall[0], 3)}), server CPU ${fmt(json.cpu[2], 1)} µs (ratio ${fmt(json.cpu[2] / json.cpu[0], 3)}); ` +
+    `labelgate vs no-op: ${fmt(json.wall[1] / json.wall[2], 3)} wall, ${fmt(json.cpu[1] / json.cpu[2], 3)} CPU`,
 );
 console.log(`  labelgate's own work on a pass-through response (in-process, no network): ${fmt(passThroughCost(), 2)} µs`);
 
