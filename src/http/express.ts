@@ -393,3 +393,5 @@ export function labelRoute(options: LabelRouteOptions = {}): (req: IncomingMessa
 export type { AuditLogger, AuditEvent } from './audit.js';
 export type { FailMode, RouteRule, RouteLabelOptions, HttpLabelingOptions, CustomSensitiveTypeInput } from './options.js';
 export type { Problem } from './fail-mode.js';
+/** Diagnostics: whether text formats are classified in worker threads here. */
+export { scanWorkersAvailable } from './scan-offload.js';

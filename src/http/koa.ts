@@ -342,3 +342,5 @@ export type { ResolvedRoute };
 export type { AuditLogger, AuditEvent } from './audit.js';
 export type { FailMode, RouteRule, RouteLabelOptions, HttpLabelingOptions, CustomSensitiveTypeInput } from './options.js';
 export type { Problem } from './fail-mode.js';
+/** Diagnostics: whether text formats are classified in worker threads here. */
+export { scanWorkersAvailable } from './scan-offload.js';

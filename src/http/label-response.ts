@@ -6,7 +6,7 @@
  */
 import type { ClassificationResult } from '../graph-types.js';
 import { isLabelgateError, type LabelgateError } from '../errors.js';
-import { createScanner } from '../classify/index.js';
+import { startScanner } from './scan-offload.js';
 import { detectFormat } from '../formats/registry.js';
 import { headOf } from '../formats/body.js';
 import { headersOnlyHandler } from '../formats/binary.js';
@@ -55,7 +55,7 @@ export function startCapture<Ctx>(
   const early = route.label ? undefined : detectFormat({ contentType: info.contentType, filename: info.filename });
   const scanHandler = early?.family === 'text' ? early : undefined;
   const scanner = scanHandler
-    ? createScanner({ customTypes: [...settings.labeler.engine.customTypes(), ...route.customTypes], delimiter: scanHandler.scanHints?.delimiter })
+    ? startScanner({ customTypes: [...settings.labeler.engine.customTypes(), ...route.customTypes], delimiter: scanHandler.scanHints?.delimiter }, settings.scanInWorker)
     : undefined;
   const spool = new Spool({ memoryBytes: route.memoryBytes, maxBytes: route.maxBytes, tempDir: settings.tempDir, scanner }, onError);
   return { spool, scanHandler };

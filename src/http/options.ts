@@ -92,6 +92,11 @@ export interface HttpLabelingOptions<Ctx> extends LabelerOptions, RouteLabelOpti
    * handler runs (not only on routes that look like reports). Default `false`.
    */
   guardAllRequests?: boolean | undefined;
+  /**
+   * Classify text formats in a worker thread while they are captured (the built package on a
+   * machine with more than one core), so scanning overlaps report generation. Default `true`.
+   */
+  scanInWorker?: boolean | undefined;
 }
 
 /** Route options after validation and merging. */
@@ -263,6 +268,7 @@ export interface HttpSettings<Ctx> {
   tempDir: string;
   requestId: ((ctx: Ctx) => string | undefined) | undefined;
   guardAllRequests: boolean;
+  scanInWorker: boolean;
 }
 
 export function compileSettings<Ctx>(options: HttpLabelingOptions<Ctx> = {}, where = 'options'): HttpSettings<Ctx> {
@@ -328,6 +334,7 @@ export function compileSettings<Ctx>(options: HttpLabelingOptions<Ctx> = {}, whe
     tempDir: options.tempDir ?? tmpdir(),
     requestId: options.requestId,
     guardAllRequests: options.guardAllRequests === true,
+    scanInWorker: options.scanInWorker !== false,
   };
 }
 

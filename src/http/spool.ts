@@ -10,7 +10,7 @@ import { unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { ClassificationResult } from '../graph-types.js';
-import type { Scanner } from '../classify/api.js';
+import { SCAN_BACKLOG_LIMIT, type CaptureScanner } from './scan-offload.js';
 import { LabelgateError, isLabelgateError } from '../errors.js';
 import type { SourceBody } from '../formats/types.js';
 
@@ -18,8 +18,8 @@ export interface SpoolOptions {
   memoryBytes: number;
   maxBytes: number;
   tempDir: string;
-  /** Scans the body while it is captured (text formats). */
-  scanner?: Scanner | undefined;
+  /** Scans the body while it is captured (text formats), inline or in a worker thread. */
+  scanner?: CaptureScanner | undefined;
 }
 
 const READ_CHUNK = 256 * 1024;
@@ -84,19 +84,33 @@ export class Spool {
     this.size += chunk.length;
     this.scan(chunk);
     if (!this.file && this.size > this.options.memoryBytes) this.spill();
-    if (this.file) return this.file.write(chunk, callback ? (err) => callback(err ?? null) : undefined);
-    this.memory.push(chunk);
-    if (callback) process.nextTick(callback, null);
-    return true;
+    let ok = true;
+    if (this.file) ok = this.file.write(chunk, callback ? (err) => callback(err ?? null) : undefined);
+    else {
+      this.memory.push(chunk);
+      if (callback) process.nextTick(callback, null);
+    }
+    // A worker that scans slower than the app writes holds the app back too.
+    return ok && !this.scannerBehind();
   }
 
-  /** Resolves when buffered file writes have drained (or the spool failed). */
+  private scannerBehind(): boolean {
+    const scanner = this.options.scanner;
+    return scanner !== undefined && this.scanFailure === undefined && scanner.backlog() > SCAN_BACKLOG_LIMIT;
+  }
+
+  /** Calls `listener` when buffered file writes and the scanner have caught up (or the spool failed). */
   onceDrained(listener: () => void): void {
-    if (!this.file || !this.file.writableNeedDrain || this.failure || this.disposed) {
+    if (this.failure || this.disposed) {
       process.nextTick(listener);
       return;
     }
-    this.drainWaiters.push(listener);
+    const afterFile = () => {
+      if (this.scannerBehind() && !this.disposed) this.options.scanner!.onceDrained(listener);
+      else listener();
+    };
+    if (this.file && this.file.writableNeedDrain) this.drainWaiters.push(afterFile);
+    else process.nextTick(afterFile);
   }
 
   private scan(chunk: Buffer): void {
@@ -138,7 +152,7 @@ export class Spool {
     await this.seal();
     if (this.options.scanner && this.scanFailure === undefined && this.results === undefined) {
       try {
-        this.results = this.options.scanner.end();
+        this.results = await this.options.scanner.end();
       } catch (err) {
         this.scanFailure = err ?? new Error('scanner failed');
       }
@@ -239,6 +253,7 @@ export class Spool {
     if (this.disposed) return;
     this.disposed = true;
     this.memory = [];
+    this.options.scanner?.dispose();
     this.releaseDrainWaiters();
     const file = this.file;
     if (file && !file.closed) {

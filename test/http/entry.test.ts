@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import express from 'express';
 import request from 'supertest';
 
@@ -23,6 +24,27 @@ describe('package entry points', () => {
     const res = await request(app).get('/r.csv');
     expect(res.headers['sensitivity-label']).toContain('name="Confidential"');
     expect(lines).toHaveLength(1);
+  });
+
+  it('the built package classifies in a worker thread, with the same results as inline', async () => {
+    const { expressLabeling, scanWorkersAvailable } = require('labelgate/express') as typeof import('../../src/http/express.js');
+    expect(scanWorkersAvailable()).toBe(availableParallelism() > 1);
+    const csv = `name,card,ssn\n${Array.from({ length: 3000 }, (_, i) => `c${i},${i % 100 === 0 ? '4111111111111111' : ''},${i === 7 ? '123-45-6789' : ''}`).join('\n')}\n`;
+    const labels: unknown[] = [];
+    for (const scanInWorker of [true, false]) {
+      const events: Record<string, unknown>[] = [];
+      const app = express();
+      app.use(expressLabeling({ scanInWorker, memoryBytes: 4096, logger: { info: (o) => events.push(o as Record<string, unknown>), warn: () => {}, error: () => {} } }));
+      app.get('/r.csv', (_req, res) => {
+        res.type('csv');
+        for (let i = 0; i < csv.length; i += 1000) res.write(csv.slice(i, i + 1000));
+        res.end();
+      });
+      const res = await request(app).get('/r.csv');
+      expect(res.text).toBe(csv);
+      labels.push([res.headers['sensitivity-label'], (events[0]!.labelgate as { sensitiveTypes: unknown }).sensitiveTypes]);
+    }
+    expect(labels[0]).toEqual(labels[1]);
   });
 
   it('import("labelgate/koa") and require("labelgate/koa") expose the same API', async () => {

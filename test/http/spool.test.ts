@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { Spool } from '../../src/http/spool.js';
-import { createScanner } from '../../src/classify/index.js';
+import { startScanner } from '../../src/http/scan-offload.js';
 import { SIT, isLabelgateError, type LabelgateError } from '../../src/index.js';
 import { tempDir, waitFor } from './helpers.js';
 
@@ -81,7 +81,7 @@ describe('Spool', () => {
   });
 
   it('classifies while capturing', async () => {
-    const spool = new Spool({ memoryBytes: 8, maxBytes: 1 << 20, tempDir: dir.path, scanner: createScanner({ delimiter: ',' }) });
+    const spool = new Spool({ memoryBytes: 8, maxBytes: 1 << 20, tempDir: dir.path, scanner: startScanner({ delimiter: ',' }, false) });
     const text = 'name,ssn\nAda,123-45-6789\nBob,234-56-7890\n';
     for (const ch of text.match(/[\s\S]{1,5}/g)!) spool.write(Buffer.from(ch));
     await spool.end();
