@@ -104,6 +104,9 @@ class RemoteScan implements CaptureScanner {
     this.closed = true;
     this.worker.postMessage({ t: 'drop', id: this.id } satisfies ToWorker);
     this.pool.forget(this.id);
+    // A capture waiting for results must not wait forever.
+    this.settle?.reject(new LabelgateError('ABORTED', 'the scan was dropped (client went away)'));
+    this.settle = undefined;
     this.release();
   }
 
@@ -115,6 +118,7 @@ class RemoteScan implements CaptureScanner {
     } else if (msg.t === 'done') {
       this.pool.forget(this.id);
       this.settle?.resolve(msg.results);
+      this.settle = undefined;
     } else {
       this.fail(scanFailed(`the scanner raised ${msg.name}`));
     }
@@ -125,6 +129,7 @@ class RemoteScan implements CaptureScanner {
     this.failure = err;
     this.pool.forget(this.id);
     this.settle?.reject(err);
+    this.settle = undefined;
     this.release();
   }
 

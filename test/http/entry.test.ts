@@ -7,6 +7,8 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import express from 'express';
 import request from 'supertest';
+import http from 'node:http';
+import { get, listen, tempDir, waitFor } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 
@@ -45,6 +47,38 @@ describe('package entry points', () => {
       labels.push([res.headers['sensitivity-label'], (events[0]!.labelgate as { sensitiveTypes: unknown }).sensitiveTypes]);
     }
     expect(labels[0]).toEqual(labels[1]);
+  });
+
+  it('worker-thread classification: a client abort mid-capture leaves no temp file and the next download works', async () => {
+    const { expressLabeling } = require('labelgate/express') as typeof import('../../src/http/express.js');
+    const dir = tempDir();
+    const app = express();
+    app.use(expressLabeling({ tempDir: dir.path, memoryBytes: 1024, logger: { info: () => {}, warn: () => {}, error: () => {} } }));
+    let rows = 0;
+    app.get('/slow.csv', (_req, res) => {
+      res.type('csv');
+      const timer = setInterval(() => {
+        if (res.destroyed) return void clearInterval(timer);
+        res.write('id,card\n1,4111111111111111\n'.repeat(200));
+        rows++;
+      }, 2);
+    });
+    app.get('/ok.csv', (_req, res) => {
+      res.type('csv').send('card\n4111111111111111\n');
+    });
+    const server = await listen(app);
+    try {
+      const req = http.get({ port: server.port, host: '127.0.0.1', path: '/slow.csv' });
+      req.on('error', () => {});
+      await waitFor(() => rows > 10 && dir.files().length === 1, 3000, 'spill');
+      req.destroy();
+      await waitFor(() => dir.files().length === 0, 3000, 'temp file removed');
+      const ok = await get(server.port, '/ok.csv');
+      expect(ok.headers['sensitivity-label']).toContain('Confidential');
+    } finally {
+      await server.close();
+      dir.cleanup();
+    }
   });
 
   it('import("labelgate/koa") and require("labelgate/koa") expose the same API', async () => {
