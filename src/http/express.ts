@@ -346,7 +346,7 @@ export function expressLabeling(options: ExpressLabelingOptions = {}): ExpressLa
   const settings = compileSettings<ExpressRequest>(options, 'expressLabeling options');
   const middleware = (req: IncomingMessage, res: ServerResponse, next: Next): void => {
     // Installed once per response (a second expressLabeling, or a labelRoute, refines it).
-    if (!ResponseInterceptor.of(res)) install(settings, req as ExpressRequest, res, undefined);
+    if (!ResponseInterceptor.isIntercepted(res)) install(settings, req as ExpressRequest, res, undefined);
     next();
   };
   return Object.assign(middleware, { labeler: settings.labeler });
@@ -373,8 +373,9 @@ export function labelRoute(options: LabelRouteOptions = {}): (req: IncomingMessa
   let standalone: HttpSettings<ExpressRequest> | undefined;
   return (req, res, next) => {
     const r = req as ExpressRequest;
-    const intercepted = ResponseInterceptor.of(res);
-    const state = intercepted?.handlers instanceof RequestLabeling ? intercepted.handlers : undefined;
+    const intercepted = ResponseInterceptor.isIntercepted(res);
+    const handlers = ResponseInterceptor.of(res)?.handlers;
+    const state = handlers instanceof RequestLabeling ? handlers : undefined;
     if (state && state.interceptor.mode === 'pending') {
       state.override = compiled;
       const labeled = compiled.enabled !== false;
