@@ -55,4 +55,5 @@ export {
   type StampedBody,
   type ApplyResult,
   type ApplyOptions,
+  type LabelLocation,
 } from './formats/types.js';

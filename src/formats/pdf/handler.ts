@@ -1,0 +1,51 @@
+/**
+ * The PDF format handler: label in the Info dictionary and XMP, markings on every page, all as one
+ * incremental update; text for the classifier from pdf.js.
+ */
+import type { ApplyOptions, FormatContext, FormatHandler, SourceBody } from '../types.js';
+import { PdfDocument } from './document.js';
+import { infoPairs, pdfLabelPairs, xmpPairs } from './metadata.js';
+import { budget, stampPdf } from './stamp.js';
+import { pdfText } from './text.js';
+
+const cache = new WeakMap<SourceBody, Promise<PdfDocument>>();
+
+/** Open (once per body) the document a body holds: checks structure, encryption and limits. */
+export function openPdf(body: SourceBody, ctx: FormatContext): Promise<PdfDocument> {
+  let doc = cache.get(body);
+  if (!doc) {
+    doc = body.bytes().then((bytes) => new PdfDocument(bytes, ctx.limits));
+    cache.set(body, doc);
+  }
+  return doc;
+}
+
+export const pdfHandler: FormatHandler = {
+  id: 'pdf',
+  family: 'pdf',
+  mediaTypes: ['application/pdf', 'application/x-pdf'],
+  extensions: ['.pdf'],
+  embedsLabel: true,
+  // The header may follow up to 1 KiB of junk (ISO 32000-1 §7.5.2, as viewers accept it).
+  sniff: (head: Buffer) => head.subarray(0, 1024).includes('%PDF-'),
+  async *extractText(body: SourceBody, ctx: FormatContext) {
+    const doc = await openPdf(body, ctx);
+    const check = budget(ctx);
+    // Our own walk first: it refuses cyclic trees and over-limit page counts before pdf.js sees the file.
+    doc.pages(check);
+    yield* pdfText(doc.bytes, ctx, check);
+  },
+  async readLabel(body: SourceBody, ctx: FormatContext) {
+    return pdfLabelPairs(await openPdf(body, ctx));
+  },
+  async readLabelLocations(body: SourceBody, ctx: FormatContext) {
+    const doc = await openPdf(body, ctx);
+    return [
+      { location: 'Info', metadata: infoPairs(doc) },
+      { location: 'XMP', metadata: xmpPairs(doc) },
+    ];
+  },
+  async apply(body: SourceBody, plan, options: ApplyOptions) {
+    return stampPdf(await openPdf(body, options), plan, options);
+  },
+};
