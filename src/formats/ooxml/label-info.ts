@@ -9,7 +9,7 @@
  * same label: SetDate, Name, ActionId, extended ones); tenants without an element come from custom.xml.
  */
 import type { KeyValuePair } from '../../graph-types.js';
-import { msipKey, normalizeGuid, parseMsipMetadata } from '../../evaluate/msip.js';
+import { MSIP_KEY_PARTS, msipKey, normalizeGuid, parseMsipMetadata } from '../../evaluate/msip.js';
 import { escapeXmlAttr, localName, parseAttrs, scanXml } from '../xml/scan.js';
 
 export const LABEL_INFO_PART = 'docMetadata/LabelInfo.xml';
@@ -116,10 +116,11 @@ export function mergeLabelLocations(customPairs: readonly KeyValuePair[], info: 
     if (e.method) out.push({ name: msipKey(e.id, 'Method'), value: e.method });
     out.push({ name: msipKey(e.id, 'SiteId'), value: e.siteId });
     if (e.contentBits !== undefined) out.push({ name: msipKey(e.id, 'ContentBits'), value: String(e.contentBits) });
-    const same = custom.find((c) => c.labelId === e.id);
-    for (const key of same?.keys ?? []) {
-      const attr = key.slice(`MSIP_Label_`.length + 37).toLowerCase();
-      if (!LABEL_INFO_ATTRIBUTES.has(attr)) out.push(customPairs.find((p) => p.name === key)!);
+    // Attributes LabelInfo does not carry, from custom.xml keys of the same label (which need not
+    // form a complete label there: co-authoring Office keeps only these in custom.xml).
+    for (const pair of customPairs) {
+      const m = MSIP_KEY_PARTS.exec(pair.name);
+      if (m && m[1]!.toLowerCase() === e.id && !LABEL_INFO_ATTRIBUTES.has(m[2]!.toLowerCase())) out.push(pair);
     }
   }
   return out;

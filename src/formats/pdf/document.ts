@@ -105,8 +105,8 @@ export class PdfDocument {
     const tail = bytes.toString('latin1', Math.max(0, bytes.length - 2048));
     const at = tail.lastIndexOf('startxref');
     if (at === -1) malformed('no "startxref" at the end of the file: the file is truncated');
-    const m = /^startxref\s+(\d+)/.exec(tail.slice(at));
-    if (!m) malformed('damaged "startxref" at the end of the file (truncated?)');
+    const m = /^startxref\s+(\d+)\s+%%EOF/.exec(tail.slice(at));
+    if (!m) malformed('no "%%EOF" after "startxref": the file is truncated');
     this.startxref = Number(m[1]);
     if (this.startxref >= bytes.length) malformed('"startxref" points past the end of the file: the file is truncated');
 
@@ -119,7 +119,15 @@ export class PdfDocument {
       if (seen.has(offset)) malformed('the cross-reference chain loops (/Prev points back)');
       if (seen.size > 1000) malformed('too many cross-reference sections');
       seen.add(offset);
-      const section = this.readXrefSection(offset);
+      let section: { trailer: PdfDict; isStream: boolean };
+      try {
+        section = this.readXrefSection(offset);
+      } catch (err) {
+        if (err instanceof LabelgateError && err.code === 'FORMAT_MALFORMED') {
+          malformed(`the cross-reference data at byte ${offset} is damaged or the file is truncated (${err.message.replace(/^PDF: /, '')})`);
+        }
+        throw err;
+      }
       if (first) isStream = section.isStream;
       first = false;
       trailers.push(section.trailer);
@@ -137,7 +145,7 @@ export class PdfDocument {
       throw new LabelgateError('FORMAT_ENCRYPTED', 'the PDF is encrypted; labelgate cannot label it without changing what was encrypted — decrypt it first');
     }
     const size = merged.get('Size');
-    if (typeof size === 'number' && size > limits.maxPdfObjects) limitError(`${size} objects exceed the limit of ${limits.maxPdfObjects}`);
+    if (typeof size === 'number' && size > limits.maxPdfObjects) limitError(`${size} objects exceed the limit of ${limits.maxPdfObjects} objects`);
     if (!(merged.get('Root') instanceof PdfRef)) malformed('the trailer has no /Root (catalog) reference');
   }
 
@@ -164,7 +172,7 @@ export class PdfDocument {
         if (start === undefined) break;
         const count = p.int();
         if (count === undefined) malformed('damaged cross-reference table');
-        if (count > this.limits.maxPdfObjects) limitError(`cross-reference section of ${count} entries`);
+        if (count > this.limits.maxPdfObjects) limitError(`a cross-reference section of ${count} entries exceeds the limit of ${this.limits.maxPdfObjects} objects`);
         for (let i = 0; i < count; i++) {
           const off = p.int();
           const gen = p.int();
@@ -208,7 +216,7 @@ export class PdfDocument {
     for (let i = 0; i < index.length; i += 2) {
       const start = index[i] as number;
       const count = index[i + 1] as number;
-      if (count > this.limits.maxPdfObjects) limitError(`cross-reference section of ${count} entries`);
+      if (count > this.limits.maxPdfObjects) limitError(`a cross-reference section of ${count} entries exceeds the limit of ${this.limits.maxPdfObjects} objects`);
       for (let k = 0; k < count; k++, row++) {
         const at = row * rowLen;
         if (at + rowLen > data.length) malformed('cross-reference stream is shorter than its /Index says');
