@@ -123,6 +123,11 @@ export class GraphEmulator {
     this.faults.push({ endpoint: options.endpoint ?? '*', remaining: options.times ?? 1, fault });
   }
 
+  /** An administrator changes the organization's label policy (app-only calls see it at once). */
+  setPolicy(policy: LabelPolicy): void {
+    this.options.policy = policy;
+  }
+
   clearFaults(): void {
     this.faults = [];
   }
