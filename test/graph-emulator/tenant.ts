@@ -89,6 +89,13 @@ const contoso: PolicyInput = {
 /** Contoso's policy, validated as the local engine would use it. */
 export const CONTOSO_POLICY: LabelPolicy = validatePolicy(contoso, { source: 'fixture tenant' });
 
+/** Contoso's policy after an administrator changed it. */
+export function contosoPolicyWith(change: (input: PolicyInput) => void): LabelPolicy {
+  const input = structuredClone(contoso);
+  change(input);
+  return validatePolicy(input, { source: 'fixture tenant (changed)' });
+}
+
 /** The same tenant with mandatory labeling turned on. */
 export const CONTOSO_MANDATORY_POLICY: LabelPolicy = validatePolicy(
   { ...contoso, name: 'Contoso (mandatory)', settings: { ...contoso.settings, isMandatory: true } },
