@@ -135,7 +135,7 @@ export function toLabelgateError(f: Failure, ctx: FailureContext): LabelgateErro
       }
       return new LabelgateError(
         'GRAPH_AUTH',
-        `could not get an access token for Microsoft Graph from the configured credential${f.graphMessage ? `: ${f.graphMessage.slice(0, 300)}` : ''}. ` +
+        `could not get an access token for Microsoft Graph from the configured credential${f.graphMessage ? `: ${f.graphMessage.slice(0, 300).replace(/[.\s]+$/, '')}` : ''}. ` +
           'Check the tenant id, client id and secret/certificate, and that the credential belongs to the same national cloud as graph.cloud',
         opts,
       );

@@ -13,7 +13,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { LocalEngine } from '../../src/evaluate/local-engine.js';
 import { isLabelgateError } from '../../src/errors.js';
@@ -89,6 +89,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export class GraphEmulator {
   readonly requests: RecordedRequest[] = [];
   private faults: FaultRule[] = [];
+  /** Every raw socket, so close() never waits for a client's keep-alive or a handshake in progress. */
+  private readonly sockets = new Set<Socket>();
   private readonly engines = new Map<LabelPolicy, LocalEngine>();
   private constructor(
     private readonly server: Server,
@@ -108,6 +110,10 @@ export class GraphEmulator {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
+    server.on('connection', (socket: Socket) => {
+      emulator!.sockets.add(socket);
+      socket.once('close', () => emulator!.sockets.delete(socket));
+    });
     emulator = new GraphEmulator(server, `https://127.0.0.1:${port}`, {
       policy: options.policy ?? CONTOSO_POLICY,
       users: options.users ?? { [USERS.finance]: CONTOSO_POLICY, [USERS.restricted]: CONTOSO_RESTRICTED_POLICY },
@@ -142,8 +148,9 @@ export class GraphEmulator {
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
   }
 
   private engine(policy: LabelPolicy): LocalEngine {
