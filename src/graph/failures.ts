@@ -18,16 +18,31 @@ export interface Failure {
   graphCode?: string | undefined;
   graphMessage?: string | undefined;
   retryAfterMs?: number | undefined;
-  /** For `token`: the credential did not answer within the timeout. */
+  /** For `token`: the credential could not reach its authority, or did not answer within the timeout. */
+  unreachable?: boolean | undefined;
+  /** For `token`: it was the timeout. */
   timedOut?: boolean | undefined;
   cause?: unknown;
 }
 
-/** Name given to errors thrown by our credential wrapper, so they are told apart from network errors. */
+/**
+ * Names given to errors thrown by our credential wrapper, so they are told apart from network
+ * errors on the way to Graph. (The SDK keeps only an error's name and message.)
+ */
 export const TOKEN_ERROR_NAME = 'LabelgateTokenError';
+export const TOKEN_UNREACHABLE_NAME = 'LabelgateTokenUnreachable';
+
+/** How MSAL / @azure/identity / Node report that the authority could not be reached at all. */
+const UNREACHABLE = /network_error|ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|EHOSTUNREACH|socket hang up|fetch failed/i;
 
 export class TokenAcquisitionError extends Error {
-  override readonly name = TOKEN_ERROR_NAME;
+  override readonly name: string;
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+    const cause = options.cause as { code?: unknown } | null;
+    const unreachable = UNREACHABLE.test(message) || (typeof cause?.code === 'string' && UNREACHABLE.test(cause.code));
+    this.name = unreachable ? TOKEN_UNREACHABLE_NAME : TOKEN_ERROR_NAME;
+  }
 }
 
 export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([429, 503, 504]);
@@ -62,6 +77,7 @@ export function classifySdkError(err: unknown): Failure {
   const message = typeof e.message === 'string' ? e.message : undefined;
   // Our credential wrapper failed, or the SDK's provider got no token (it throws a GraphClientError,
   // whose `name` is plain "Error"): nothing reached Graph.
+  if (code === TOKEN_UNREACHABLE_NAME) return { kind: 'token', unreachable: true, graphMessage: message, cause: err };
   if (code === TOKEN_ERROR_NAME || (err as object | null)?.constructor?.name === 'GraphClientError') {
     return { kind: 'token', graphMessage: message, cause: err };
   }
@@ -130,6 +146,13 @@ export function toLabelgateError(f: Failure, ctx: FailureContext): LabelgateErro
         return new LabelgateError(
           'GRAPH_UNAVAILABLE',
           `the credential did not produce an access token for Microsoft Graph within ${ctx.timeoutMs} ms (is ${ctx.authorityHost} reachable?)`,
+          opts,
+        );
+      }
+      if (f.unreachable) {
+        return new LabelgateError(
+          'GRAPH_UNAVAILABLE',
+          `the credential could not reach Microsoft Entra ID for an access token (${ctx.authorityHost}): ${(f.graphMessage ?? '').slice(0, 300)}`,
           opts,
         );
       }

@@ -216,7 +216,7 @@ export class GraphTransport {
       if (call.signal?.aborted) throw abortedError();
       if (timeout.signal.aborted) {
         return state.waitingForToken
-          ? { ok: false, failure: { kind: 'token', timedOut: true } }
+          ? { ok: false, failure: { kind: 'token', unreachable: true, timedOut: true } }
           : { ok: false, failure: { kind: 'timeout' } };
       }
       return { ok: false, failure: classifySdkError(err) };

@@ -173,6 +173,19 @@ describe('authorization', () => {
     expect(emulator.calls()).toBe(0);
   });
 
+  it('a credential that cannot reach Entra ID: GRAPH_UNAVAILABLE, not an authorization problem', async () => {
+    const offline = {
+      async getToken(): Promise<never> {
+        throw Object.assign(new Error('network_error: Network request failed'), { code: 'ENOTFOUND' });
+      },
+    };
+    const f = await failure(labeler({ credential: offline, cloud: 'china' }).listLabels());
+    expect(f.code).toBe('GRAPH_UNAVAILABLE');
+    expect(f.message).toBe(
+      'the credential could not reach Microsoft Entra ID for an access token (https://login.chinacloudapi.cn): network_error: Network request failed',
+    );
+  });
+
   it('an unknown user (per-user policies) is a clear GRAPH_RESPONSE', async () => {
     const f = await failure(labeler({ user: true }).listLabels({ user: 'nobody@contoso.example' }));
     expect(f.code).toBe('GRAPH_RESPONSE');
