@@ -102,8 +102,15 @@ const PERMISSION_HINT =
   'Grant the app the Microsoft Graph application permission InformationProtectionPolicy.Read.All and give admin consent ' +
   '(with a delegated, signed-in-user token: InformationProtectionPolicy.Read)';
 
+/** Graph's messages may quote a user principal name (e.g. a 404 for /users/{upn}): keep it out of errors and logs. */
+function withoutUserNames(text: string): string {
+  return text.replace(/[^\s'"()<>]+@[^\s'"()<>]+/g, '<user>');
+}
+
 function graphSays(f: Failure): string {
-  const parts = [f.graphCode, f.graphMessage?.slice(0, 300)].filter((p) => p !== undefined && p !== '');
+  const parts = [f.graphCode, f.graphMessage === undefined ? undefined : withoutUserNames(f.graphMessage.slice(0, 300))].filter(
+    (p) => p !== undefined && p !== '',
+  );
   return parts.length > 0 ? `: ${parts.join(': ')}` : '';
 }
 

@@ -162,8 +162,8 @@ export class GraphTransport {
       stopReason,
     });
     this.options.logger.warn(
-      { event: 'graph.failed', endpoint: call.endpoint, code: error.code, failure: failure.kind, status: failure.status, attempts },
-      error.message,
+      { event: 'graph.failed', endpoint: call.endpoint, code: error.code, failure: failure.kind, status: failure.status, graphCode: failure.graphCode, attempts },
+      `Graph ${call.endpoint} failed: ${error.code}`,
     );
     throw error;
   }

@@ -189,7 +189,13 @@ describe('authorization', () => {
   it('an unknown user (per-user policies) is a clear GRAPH_RESPONSE', async () => {
     const f = await failure(labeler({ user: true }).listLabels({ user: 'nobody@contoso.example' }));
     expect(f.code).toBe('GRAPH_RESPONSE');
-    expect(f.message).toMatch(/^Microsoft Graph refused (sensitivityLabels|labelPolicySettings) \(HTTP 404: Request_ResourceNotFound/);
+    expect(f.message).toMatch(
+      /^Microsoft Graph refused (sensitivityLabels|labelPolicySettings) \(HTTP 404: Request_ResourceNotFound: Resource '<user>' does not exist/,
+    );
+    // Neither the error nor the log repeats the user name Graph quoted.
+    expect(f.message).not.toContain('nobody');
+    expect(log.text()).not.toContain('nobody');
+    expect(events('graph.failed')[0]).toMatchObject({ status: 404, graphCode: 'Request_ResourceNotFound', msg: expect.stringMatching(/^Graph \w+ failed: GRAPH_RESPONSE$/) });
     expect((await labeler({ user: true }).listLabels({ user: USERS.finance })).length).toBe(7);
   });
 });
