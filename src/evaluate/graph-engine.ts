@@ -32,7 +32,7 @@ import { parseActions, parseContentLabel, parseLabelPage, parsePolicySettings } 
 import { GraphTransport, type GraphEndpoint } from '../graph/transport.js';
 import type { Decision, EvaluationContext, EvaluationEngine } from './engine.js';
 import { evaluationKey, marksDocumentSpecificText, withFreshPerDocumentValues, type EvaluationKeyInput } from './evaluation-key.js';
-import { validateClassificationResults } from './local-engine.js';
+import { isLabelUsable, notAppliableError, validateClassificationResults } from './local-engine.js';
 import { normalizeGuid, parseMsipMetadata } from './msip.js';
 
 interface PolicySnapshot {
@@ -91,11 +91,6 @@ function justificationBody(j: DowngradeJustification | null | undefined): Downgr
   return { isDowngradeJustified: j.isDowngradeJustified, justificationMessage: j.justificationMessage ?? null };
 }
 
-function usable(label: SensitivityLabel, info: ContentInfo): boolean {
-  const format = (info.contentFormat ?? 'file').toLowerCase();
-  return label.isActive && label.isAppliable && label.contentFormats.some((f) => f.toLowerCase() === format);
-}
-
 export class GraphEngine implements EvaluationEngine {
   readonly kind = 'graph' as const;
   private readonly options: ResolvedGraphOptions;
@@ -124,7 +119,7 @@ export class GraphEngine implements EvaluationEngine {
   }
 
   /** Circuit breaker state (`closed`, `open`, `half-open`, `disabled`), for health checks. */
-  get circuit(): string {
+  get circuit(): 'closed' | 'open' | 'half-open' | 'disabled' {
     return this.transport.circuit;
   }
 
@@ -223,12 +218,7 @@ export class GraphEngine implements EvaluationEngine {
       (policy) => {
         const label = policy.byId.get(labelId);
         if (!label) throw new LabelgateError('LABEL_NOT_FOUND', `no label with id ${labelId} in the tenant's label policy`);
-        if (!usable(label, info)) {
-          throw new LabelgateError(
-            'LABEL_NOT_APPLIABLE',
-            `label "${label.name}" cannot be applied to ${(info.contentFormat ?? 'file').toLowerCase()} content (inactive, a parent label, or not for this content format)`,
-          );
-        }
+        if (!isLabelUsable(label, info)) throw notAppliableError(label, info);
       },
     );
   }

@@ -4,6 +4,7 @@
  * optional peer dependency: it is imported only when a credential has to be built.
  */
 import { LabelgateError } from '../errors.js';
+import { isGuid } from '../evaluate/msip.js';
 import type { GraphCloud } from './clouds.js';
 
 /** `@azure/core-auth` AccessToken (structurally). */
@@ -41,7 +42,6 @@ export type GraphCredentialSpec =
 export type GraphCredentialOption = TokenCredential | GraphCredentialSpec;
 
 const KINDS = ['clientSecret', 'clientCertificate', 'managedIdentity', 'default'] as const;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TENANT = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9][a-z0-9.-]{0,252}\.[a-z]{2,63})$/i;
 
 export function isTokenCredential(value: unknown): value is TokenCredential {
@@ -52,11 +52,12 @@ function configError(message: string): LabelgateError {
   return new LabelgateError('GRAPH_CONFIG', `graph.credential: ${message}`);
 }
 
-function requireString(spec: Record<string, unknown>, field: string, check?: RegExp, what?: string): void {
+function requireString(spec: Record<string, unknown>, field: string, check?: RegExp | ((v: string) => boolean), what?: string): void {
   const v = spec[field];
   if (typeof v !== 'string' || v.trim() === '') throw configError(`${String(spec.kind)} needs ${field}`);
   // Never echo the value: it may be a secret.
-  if (check && !check.test(v.trim())) throw configError(`${field} must be ${what}`);
+  const ok = !check || (typeof check === 'function' ? check(v.trim()) : check.test(v.trim()));
+  if (!ok) throw configError(`${field} must be ${what}`);
 }
 
 /** Check a credential option without building anything (runs in `createLabeler`, so mistakes show at start-up). */
@@ -71,22 +72,22 @@ export function validateCredentialOption(value: unknown): GraphCredentialOption 
   switch (spec.kind) {
     case 'clientSecret':
       requireString(spec, 'tenantId', TENANT, 'a directory (tenant) id GUID or a domain such as contoso.onmicrosoft.com');
-      requireString(spec, 'clientId', GUID, 'the application (client) id GUID');
+      requireString(spec, 'clientId', isGuid, 'the application (client) id GUID');
       requireString(spec, 'clientSecret');
       break;
     case 'clientCertificate': {
       requireString(spec, 'tenantId', TENANT, 'a directory (tenant) id GUID or a domain such as contoso.onmicrosoft.com');
-      requireString(spec, 'clientId', GUID, 'the application (client) id GUID');
+      requireString(spec, 'clientId', isGuid, 'the application (client) id GUID');
       const sources = ['certificatePath', 'certificate'].filter((f) => typeof spec[f] === 'string' && (spec[f] as string).trim() !== '');
       if (sources.length !== 1) throw configError('clientCertificate needs exactly one of certificatePath or certificate (PEM)');
       break;
     }
     case 'managedIdentity':
-      if (spec.clientId !== undefined) requireString(spec, 'clientId', GUID, 'the user-assigned identity client id GUID');
+      if (spec.clientId !== undefined) requireString(spec, 'clientId', isGuid, 'the user-assigned identity client id GUID');
       break;
     case 'default':
       if (spec.tenantId !== undefined) requireString(spec, 'tenantId', TENANT, 'a directory (tenant) id GUID or domain');
-      if (spec.managedIdentityClientId !== undefined) requireString(spec, 'managedIdentityClientId', GUID, 'a client id GUID');
+      if (spec.managedIdentityClientId !== undefined) requireString(spec, 'managedIdentityClientId', isGuid, 'a client id GUID');
       break;
     default:
       throw configError(`unknown kind ${JSON.stringify(spec.kind)}; use ${KINDS.map((k) => `"${k}"`).join(', ')}, or pass a TokenCredential`);

@@ -12,6 +12,7 @@ import {
   type InformationProtectionPolicySetting,
   type SensitivityLabel,
 } from '../graph-types.js';
+import { normalizeGuid } from '../evaluate/msip.js';
 
 export class ShapeError extends Error {
   override readonly name = 'ShapeError';
@@ -89,12 +90,8 @@ function withoutAnnotations(o: Json): Json {
   return out;
 }
 
-const GUID = /^\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?$/i;
-
 function guid(o: Json, key: string, path: string): string {
-  const v = str(o, key, path);
-  if (!GUID.test(v)) expected(`${path}.${key}`, 'a GUID');
-  return v.replace(/[{}]/g, '').toLowerCase();
+  return normalizeGuid(str(o, key, path)) ?? expected(`${path}.${key}`, 'a GUID');
 }
 
 export function parseSensitivityLabel(v: unknown, path: string): SensitivityLabel {
@@ -127,13 +124,14 @@ export function parsePolicySettings(json: unknown): InformationProtectionPolicyS
   const o = obj(json, '(body)');
   optStr(o, 'moreInfoUrl', '(body)');
   const def = o.defaultLabelId;
-  if (def !== undefined && def !== null && (typeof def !== 'string' || (def !== '' && !GUID.test(def)))) expected('defaultLabelId', 'a label GUID or null');
+  const defaultLabelId = typeof def === 'string' && def !== '' ? normalizeGuid(def) : null;
+  if (def !== undefined && def !== null && def !== '' && !defaultLabelId) expected('defaultLabelId', 'a label GUID or null');
   return {
     id: str(o, 'id', '(body)'),
     isDowngradeJustificationRequired: bool(o, 'isDowngradeJustificationRequired', '(body)'),
     isMandatory: bool(o, 'isMandatory', '(body)'),
     moreInfoUrl: (o.moreInfoUrl as string | null | undefined) ?? null,
-    defaultLabelId: typeof def === 'string' && def !== '' ? def.replace(/[{}]/g, '').toLowerCase() : null,
+    defaultLabelId: defaultLabelId ?? null,
   };
 }
 
