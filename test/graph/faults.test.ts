@@ -59,7 +59,8 @@ describe('timeouts', () => {
     const f = await failure(labeler().evaluateClassificationResults(doc, cards));
     expect(f.code).toBe('GRAPH_UNAVAILABLE');
     expect(f.message).toBe('Microsoft Graph did not answer labelPolicySettings within 150 ms (3 attempts)');
-    expect(f.ms).toBeLessThan(1_500);
+    // 3 × 150 ms plus two backoffs (~200 ms, ~400 ms): bounded, whatever the load.
+    expect(f.ms).toBeLessThan(2_500);
     expect(emulator.calls('labelPolicySettings')).toBe(3);
     expect(events('graph.retry').map((r) => [r.level, r.endpoint, r.failure])).toEqual([
       [WARN, 'labelPolicySettings', 'timeout'],
@@ -279,7 +280,7 @@ describe('circuit breaker', () => {
     const fast = await failure(l.evaluateClassificationResults(doc, [{ ...cards[0]!, count: 7 }]));
     expect(fast.code).toBe('GRAPH_UNAVAILABLE');
     expect(fast.message).toContain('(circuit breaker open)');
-    expect(fast.ms).toBeLessThan(50);
+    expect(fast.ms).toBeLessThan(100);
     expect(emulator.calls()).toBe(calls);
     // A cached answer still works while the circuit is open.
     expect(await l.listLabels()).toHaveLength(7);
