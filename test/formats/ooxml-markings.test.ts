@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import JSZip from 'jszip';
 import { createLabeler } from '../../src/labeler.js';
 import { decodeXmlText } from '../../src/formats/xml/scan.js';
-import { formatSections, markingSegment, parseSections } from '../../src/formats/ooxml/xlsx-markings.js';
+import { formatSections, markingSegment, markWorksheet, markWorksheetStreaming, parseSections, type SheetMarkingPlan } from '../../src/formats/ooxml/xlsx-markings.js';
+import { inflateRawSync } from 'node:zlib';
 import { bufferBody } from '../../src/formats/body.js';
 import { handlerById } from '../../src/formats/registry.js';
 import { DEFAULT_FORMAT_LIMITS } from '../../src/formats/types.js';
@@ -81,6 +82,39 @@ describe('workbook markings (print header/footer)', () => {
     expect(out.applied.footer).toBe(false);
     expect(out.metadata.find((p) => p.name.endsWith('_ContentBits'))!.value).toBe('0');
     expect(headerFooter((await part(out.body, 'xl/worksheets/sheet1.xml'))!).oddFooter).toBe(`&C${'x'.repeat(240)}`);
+  });
+});
+
+describe('large worksheets re-encoded as a stream', () => {
+  const plan: SheetMarkingPlan = {
+    header: { '@odata.type': '#microsoft.graph.security.addContentHeaderAction', uiElementName: 'MSIPCM_v1_header', text: 'SECRET', fontName: 'Arial', fontSize: 9, fontColor: '#112233', alignment: 'left', margin: 5 },
+    footer: undefined,
+    removeHeader: true,
+    removeFooter: false,
+  };
+  const sheet = (middle: string, tail: string) =>
+    Buffer.from(
+      `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${middle}</sheetData>${tail}</worksheet>`,
+    );
+  async function* chunks(bytes: Buffer, size = 256 * 1024) {
+    for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+  }
+  const rows = '<row r="1"><c r="A1"><v>1</v></c></row>'.repeat(160_000); // ~6 MB
+
+  it('gives the same part as editing it in memory, with the right CRC and size', async () => {
+    const bytes = sheet(rows, '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/><drawing r:id="rId1" xmlns:r="urn:r"/>');
+    const inMemory = markWorksheet(bytes, plan);
+    const streamed = (await markWorksheetStreaming(chunks(bytes), plan))!;
+    const inflated = inflateRawSync(streamed.deflated!.deflated);
+    expect(inflated.equals(inMemory.bytes!)).toBe(true);
+    expect(streamed.deflated!.size).toBe(inflated.length);
+    expect(streamed).toMatchObject({ header: true, footer: false });
+    expect(inflated.toString('utf8').endsWith('<headerFooter><oddHeader>&amp;L&amp;"Arial,Regular"&amp;9&amp;K112233SECRET</oddHeader></headerFooter><drawing r:id="rId1" xmlns:r="urn:r"/></worksheet>')).toBe(true);
+  });
+
+  it('hands back to the in-memory path when the end of the sheet is larger than its window', async () => {
+    const bytes = sheet(rows, `<extLst><ext uri="x"><!-- ${'x'.repeat(5 * 1024 * 1024)} --></ext></extLst>`);
+    expect(await markWorksheetStreaming(chunks(bytes), plan)).toBeUndefined();
   });
 });
 

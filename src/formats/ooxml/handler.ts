@@ -10,14 +10,14 @@ import type { KeyValuePair } from '../../graph-types.js';
 import { planChangesContent, type AppliedMarkings, type StampPlan } from '../../evaluate/plan.js';
 import { changeLabelPairs, plannedLabels, removedTenants } from '../label-metadata.js';
 import type { ApplyOptions, ApplyResult, FormatContext, FormatHandler, SourceBody } from '../types.js';
-import { isZip } from '../zip/read.js';
+import { findEntry, inflateEntryChunks, isZip } from '../zip/read.js';
 import { buildCustomProps, CUSTOM_PROPS_PART, customMsipPairs, parseCustomProps } from './custom-props.js';
 import { markDocument } from './docx-markings.js';
 import { buildLabelInfo, LABEL_INFO_PART, labelInfoEntry, mergeLabelLocations, parseLabelInfo, removedEntry, type LabelInfo } from './label-info.js';
 import { CONTENT_TYPE, openPackage, REL_TYPE, type OoxmlPackage } from './package.js';
 import { PackageEdit } from './package-edit.js';
 import { ooxmlText } from './text.js';
-import { markWorksheet } from './xlsx-markings.js';
+import { markWorksheet, markWorksheetStreaming, type SheetMarkingPlan } from './xlsx-markings.js';
 
 /** Where a package keeps a part that a root relationship points to (or its usual place). */
 function locatePart(pkg: OoxmlPackage, relType: string, usual: string): string {
@@ -40,7 +40,24 @@ function readLocations(pkg: OoxmlPackage): LabelLocations {
   return { customPart, labelInfoPart, custom, labelInfo, pairs: mergeLabelLocations(customMsipPairs(custom), labelInfo) };
 }
 
-function applyMarkings(pkg: OoxmlPackage, edit: PackageEdit, plan: StampPlan): Pick<AppliedMarkings, 'header' | 'footer'> {
+/** Sheets above this size are re-encoded as a stream instead of in memory. */
+const STREAM_SHEETS_ABOVE = 8 * 1024 * 1024;
+
+async function markSheet(pkg: OoxmlPackage, edit: PackageEdit, part: string, plan: SheetMarkingPlan): Promise<{ header: boolean; footer: boolean }> {
+  const entry = findEntry(pkg.zip, part)!;
+  if (entry.size > STREAM_SHEETS_ABOVE && entry.method === 8) {
+    const streamed = await markWorksheetStreaming(inflateEntryChunks(pkg.zip, entry, pkg.limits.maxXmlBytes), plan);
+    if (streamed) {
+      if (streamed.deflated) edit.setDeflated(part, streamed.deflated);
+      return streamed;
+    }
+  }
+  const result = markWorksheet(pkg.bytes(part)!, plan);
+  if (result.bytes) edit.setBytes(part, result.bytes);
+  return result;
+}
+
+async function applyMarkings(pkg: OoxmlPackage, edit: PackageEdit, plan: StampPlan): Promise<Pick<AppliedMarkings, 'header' | 'footer'>> {
   const removeHeader = plan.removeHeader.length > 0;
   const removeFooter = plan.removeFooter.length > 0;
   if (!plan.header && !plan.footer && !removeHeader && !removeFooter) return { header: false, footer: false };
@@ -50,8 +67,7 @@ function applyMarkings(pkg: OoxmlPackage, edit: PackageEdit, plan: StampPlan): P
     let header = sheets.length > 0 && !!plan.header;
     let footer = sheets.length > 0 && !!plan.footer;
     for (const sheet of sheets) {
-      const result = markWorksheet(pkg.bytes(sheet.part!)!, { header: plan.header, footer: plan.footer, removeHeader, removeFooter });
-      if (result.bytes) edit.setBytes(sheet.part!, result.bytes);
+      const result = await markSheet(pkg, edit, sheet.part!, { header: plan.header, footer: plan.footer, removeHeader, removeFooter });
       header &&= result.header;
       footer &&= result.footer;
     }
@@ -73,7 +89,7 @@ async function applyOoxml(body: SourceBody, plan: StampPlan, options: ApplyOptio
     return { body: { kind: 'unchanged' }, applied: { header: false, footer: false, watermark: false, encryption: false }, metadata: loc.pairs };
   }
   const edit = new PackageEdit(pkg);
-  const marks = pkg.mainPart && pkg.kind ? applyMarkings(pkg, edit, plan) : { header: false, footer: false };
+  const marks = pkg.mainPart && pkg.kind ? await applyMarkings(pkg, edit, plan) : { header: false, footer: false };
   const applied: AppliedMarkings = { ...marks, watermark: false, encryption: options.protectionPending === true };
 
   // custom.xml: this location's pairs under the plan.

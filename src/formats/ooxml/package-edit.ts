@@ -4,7 +4,7 @@
  */
 import { escapeXmlAttr, localName, scanXml } from '../xml/scan.js';
 import { findEntry } from '../zip/read.js';
-import { rewriteZip } from '../zip/write.js';
+import { rewriteZip, type DeflatedPart } from '../zip/write.js';
 import { relsPartOf, relTypeIs, type OoxmlPackage } from './package.js';
 
 const NS_RELS = 'http://schemas.openxmlformats.org/package/2006/relationships';
@@ -36,7 +36,7 @@ function insertIntoRoot(xml: string, fragment: string, part: string): string {
 }
 
 export class PackageEdit {
-  private readonly parts = new Map<string, Buffer>();
+  private readonly parts = new Map<string, Buffer | DeflatedPart>();
   private readonly added: Array<{ name: string; data: Buffer }> = [];
   private readonly xmlParts = new Map<string, string>();
   private readonly relIds = new Map<string, Set<string>>();
@@ -51,6 +51,11 @@ export class PackageEdit {
   setXml(part: string, xml: string): void {
     this.xmlParts.set(part.toLowerCase(), xml);
     this.setBytes(part, Buffer.from(xml, 'utf8'));
+  }
+
+  /** Replace an existing part with content deflated elsewhere (a sheet re-encoded as a stream). */
+  setDeflated(part: string, data: DeflatedPart): void {
+    this.parts.set(part.toLowerCase(), data);
   }
 
   setBytes(part: string, data: Buffer): void {

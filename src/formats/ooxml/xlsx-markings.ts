@@ -9,7 +9,9 @@
  * when the marking does not fit, it is not applied (and ContentBits says so).
  */
 import type { AddContentFooterAction, AddContentHeaderAction } from '../../graph-types.js';
+import { crc32, createDeflateRaw } from 'node:zlib';
 import { decodeXmlText, escapeXmlText, localName, parseAttrs, scanXml } from '../xml/scan.js';
+import type { DeflatedPart } from '../zip/write.js';
 
 type Marking = AddContentHeaderAction | AddContentFooterAction;
 
@@ -155,22 +157,17 @@ function locate(tail: string, depth: number, prefix: string): Located {
 
 const ROOT = /<([A-Za-z_][\w.-]*:)?worksheet\b/;
 
-/** Apply header/footer markings to one worksheet part. */
-export function markWorksheet(bytes: Buffer, plan: SheetMarkingPlan): SheetMarkingResult {
-  const none = { bytes: undefined, header: false, footer: false };
-  // UTF-16 parts are left alone (we splice UTF-8 bytes); Excel writes UTF-8.
-  if (bytes[0] === 0xff || bytes[0] === 0xfe) return none;
-  const head = bytes.subarray(0, 4096).toString('utf8');
-  const root = ROOT.exec(head);
-  if (!root) return none;
-  const prefix = root[1] ?? '';
-  const marker = Buffer.from(`</${prefix}sheetData>`);
-  const at = bytes.lastIndexOf(marker);
-  const tailStart = at >= 0 ? at : 0;
-  const tail = bytes.toString('utf8', tailStart);
-  const loc = locate(tail, at >= 0 ? 2 : 0, prefix);
-  if (loc.start < 0) return none;
+interface TailEdit {
+  /** The new tail, or undefined when nothing changes. */
+  tail: string | undefined;
+  header: boolean;
+  footer: boolean;
+}
 
+/** Edit the end of a worksheet (from `</sheetData>` at depth 2, or the whole part at depth 0). */
+function editTail(tail: string, depth: number, prefix: string, plan: SheetMarkingPlan): TailEdit {
+  const loc = locate(tail, depth, prefix);
+  if (loc.start < 0) return { tail: undefined, header: false, footer: false };
   const attrs = parseAttrs(loc.attrs);
   const even = attrs.get('differentOddEven') === '1' || attrs.get('differentOddEven') === 'true';
   const first = attrs.get('differentFirst') === '1' || attrs.get('differentFirst') === 'true';
@@ -204,9 +201,91 @@ export function markWorksheet(bytes: Buffer, plan: SheetMarkingPlan): SheetMarki
     .map((c) => `<${childPrefix}${c}>${escapeXmlText(children.get(c)!)}</${childPrefix}${c}>`)
     .join('');
   const hadElement = loc.end > loc.start;
-  if (!hadElement && inner === '') return { bytes: undefined, header, footer };
+  if (!hadElement && inner === '') return { tail: undefined, header, footer };
   const element = `<${name}${loc.attrs.trimEnd() ? ` ${loc.attrs.trim()}` : ''}>${inner}</${name}>`;
   const newTail = tail.slice(0, loc.start) + element + tail.slice(loc.end);
-  if (newTail === tail) return { bytes: undefined, header, footer };
-  return { bytes: Buffer.concat([bytes.subarray(0, tailStart), Buffer.from(newTail, 'utf8')]), header, footer };
+  return { tail: newTail === tail ? undefined : newTail, header, footer };
+}
+
+/** The namespace prefix of a worksheet's root element (`''` or `x:`), from its first bytes; undefined if not a UTF-8 worksheet. */
+function rootPrefix(head: Buffer): string | undefined {
+  // UTF-16 parts are left alone (we splice UTF-8 bytes); Excel writes UTF-8.
+  if (head[0] === 0xff || head[0] === 0xfe) return undefined;
+  const root = ROOT.exec(head.subarray(0, 4096).toString('utf8'));
+  return root ? (root[1] ?? '') : undefined;
+}
+
+/** Apply header/footer markings to one worksheet part held in memory. */
+export function markWorksheet(bytes: Buffer, plan: SheetMarkingPlan): SheetMarkingResult {
+  const prefix = rootPrefix(bytes);
+  if (prefix === undefined) return { bytes: undefined, header: false, footer: false };
+  const at = bytes.lastIndexOf(Buffer.from(`</${prefix}sheetData>`));
+  const tailStart = at >= 0 ? at : 0;
+  const edit = editTail(bytes.toString('utf8', tailStart), at >= 0 ? 2 : 0, prefix, plan);
+  const out = edit.tail === undefined ? undefined : Buffer.concat([bytes.subarray(0, tailStart), Buffer.from(edit.tail, 'utf8')]);
+  return { bytes: out, header: edit.header, footer: edit.footer };
+}
+
+/** How much of the end of a streamed sheet is held back to find `</sheetData>` in. */
+const TAIL_WINDOW = 4 * 1024 * 1024;
+
+export interface StreamedSheetResult {
+  deflated: DeflatedPart | undefined;
+  header: boolean;
+  footer: boolean;
+}
+
+/**
+ * Apply markings to a large worksheet without holding it twice: the part is inflated and deflated
+ * again as one stream (both on the libuv thread pool, in parallel), holding back only the last
+ * few megabytes, where `headerFooter` goes. Returns undefined when the end of the sheet after
+ * `</sheetData>` is larger than that window (then the caller edits the part in memory).
+ */
+export async function markWorksheetStreaming(chunks: AsyncIterable<Buffer>, plan: SheetMarkingPlan): Promise<StreamedSheetResult | undefined> {
+  const deflater = createDeflateRaw({ level: 1, chunkSize: 256 * 1024 });
+  const compressed: Buffer[] = [];
+  deflater.on('data', (c: Buffer) => compressed.push(c));
+  const finished = new Promise<void>((resolve, reject) => {
+    deflater.on('end', resolve);
+    deflater.on('error', reject);
+  });
+  const held: Buffer[] = [];
+  let heldBytes = 0;
+  let size = 0;
+  let crc = 0;
+  let prefix: string | undefined;
+  const emit = (buf: Buffer) => {
+    size += buf.length;
+    crc = crc32(buf, crc);
+    if (!deflater.write(buf)) return new Promise<void>((resolve) => deflater.once('drain', resolve));
+    return undefined;
+  };
+  try {
+    for await (const chunk of chunks) {
+      if (prefix === undefined) {
+        prefix = rootPrefix(chunk);
+        if (prefix === undefined) return undefined;
+      }
+      held.push(chunk);
+      heldBytes += chunk.length;
+      // Pass on the oldest chunks as soon as the newer ones fill the window (no copying).
+      while (held.length > 1 && heldBytes - held[0]!.length >= TAIL_WINDOW) {
+        const oldest = held.shift()!;
+        heldBytes -= oldest.length;
+        await emit(oldest);
+      }
+    }
+    const window = Buffer.concat(held);
+    const at = window.lastIndexOf(Buffer.from(`</${prefix ?? ''}sheetData>`));
+    if (at < 0) return undefined;
+    const edit = editTail(window.toString('utf8', at), 2, prefix ?? '', plan);
+    if (edit.tail === undefined) return { deflated: undefined, header: edit.header, footer: edit.footer };
+    await emit(window.subarray(0, at));
+    await emit(Buffer.from(edit.tail, 'utf8'));
+    deflater.end();
+    await finished;
+    return { deflated: { deflated: Buffer.concat(compressed), crc32: crc >>> 0, size }, header: edit.header, footer: edit.footer };
+  } finally {
+    deflater.destroy();
+  }
 }

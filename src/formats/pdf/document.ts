@@ -176,9 +176,10 @@ export class PdfDocument {
         for (let i = 0; i < count; i++) {
           const off = p.int();
           const gen = p.int();
-          const kind = p.keyword();
-          if (off === undefined || gen === undefined || (kind !== 'n' && kind !== 'f')) malformed('damaged cross-reference table (truncated?)');
-          if (kind === 'n') this.addEntry(start + i, { type: 1, offset: off, gen });
+          p.skipWs();
+          const kind = this.bytes[p.pos++];
+          if (off === undefined || gen === undefined || (kind !== 0x6e /* n */ && kind !== 0x66) /* f */) malformed('damaged cross-reference table (truncated?)');
+          if (kind === 0x6e) this.addEntry(start + i, { type: 1, offset: off, gen });
           else free.push(start + i);
         }
       }
@@ -298,6 +299,21 @@ export class PdfDocument {
     const at = os.offsets.get(num);
     if (at === undefined) return null;
     return new PdfParser(os.data, at).parseObject();
+  }
+
+  /**
+   * Whether an object is an array, without parsing it when it is not (page /Contents: a stream,
+   * usually, or an array of streams). Objects inside object streams cannot be streams.
+   */
+  isArray(num: number): boolean {
+    const entry = this.xref.get(num);
+    if (entry?.type === 2) return Array.isArray(this.getObject(num));
+    if (!entry || entry.offset < 0) return false;
+    const obj = this.bytes.indexOf('obj', entry.offset, 'latin1');
+    if (obj === -1 || obj - entry.offset > 40) return Array.isArray(this.getObject(num));
+    const p = new PdfParser(this.bytes, obj + 3);
+    p.skipWs();
+    return this.bytes[p.pos] === 0x5b /* [ */ && Array.isArray(this.getObject(num));
   }
 
   /** Follow references (bounded) to a direct object. */

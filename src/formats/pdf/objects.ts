@@ -131,11 +131,14 @@ export class PdfParser {
   /** An unsigned integer, or undefined (position restored). */
   int(): number | undefined {
     this.skipWs();
-    const start = this.pos;
-    const t = this.token();
-    if (/^\d{1,15}$/.test(t)) return Number(t);
-    this.pos = start;
-    return undefined;
+    const b = this.buf;
+    let p = this.pos;
+    let v = 0;
+    while (p < b.length && b[p]! >= 0x30 && b[p]! <= 0x39 && p - this.pos < 15) v = v * 10 + (b[p++]! - 0x30);
+    // Digits only, ending at a delimiter or whitespace.
+    if (p === this.pos || (p < b.length && !WS[b[p]!] && !DELIM[b[p]!])) return undefined;
+    this.pos = p;
+    return v;
   }
 
   parseObject(depth = 0): PdfObject {
@@ -164,21 +167,29 @@ export class PdfParser {
       }
     }
     const start = this.pos;
+    if ((c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e) {
+      // Fast path for the commonest tokens: integers and `n g R` references.
+      const n = this.int();
+      if (n !== undefined) {
+        const save = this.pos;
+        const gen = this.int();
+        if (gen !== undefined) {
+          this.skipWs();
+          if (b[this.pos] === 0x52 /* R */ && (this.pos + 1 >= b.length || WS[b[this.pos + 1]!] || DELIM[b[this.pos + 1]!])) {
+            this.pos++;
+            return new PdfRef(n, gen);
+          }
+        }
+        this.pos = save;
+        return n;
+      }
+    }
     const t = this.token();
     if (t === '') malformed(`unexpected character 0x${c.toString(16)} at byte ${start}`);
     if (t === 'true') return true;
     if (t === 'false') return false;
     if (t === 'null') return null;
-    if (/^[+-]?(\d+\.?\d*|\.\d+)$/.test(t)) {
-      if (/^\d+$/.test(t)) {
-        // `n g R`?
-        const save = this.pos;
-        const gen = this.int();
-        if (gen !== undefined && this.keyword() === 'R') return new PdfRef(Number(t), gen);
-        this.pos = save;
-      }
-      return Number(t);
-    }
+    if (/^[+-]?(\d+\.?\d*|\.\d+)$/.test(t)) return Number(t);
     malformed(`unexpected token "${t.slice(0, 20)}" at byte ${start}`);
   }
 
@@ -299,13 +310,14 @@ export class PdfParser {
 // Serialization
 // ---------------------------------------------------------------------------------------------
 
-const REGULAR_NAME = /^[\x21-\x7e]$/;
+const PLAIN_NAME = /^[A-Za-z0-9_.+*:,;!?@$&'"=~^`|-]*$/;
 
 function nameText(value: string): string {
+  if (PLAIN_NAME.test(value)) return `/${value}`;
   let out = '/';
-  for (const ch of value) {
-    const code = ch.charCodeAt(0);
-    out += REGULAR_NAME.test(ch) && !DELIM[code] && ch !== '#' && code < 0x80 ? ch : `#${(code & 0xff).toString(16).padStart(2, '0')}`;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i) & 0xff;
+    out += code > 0x20 && code < 0x7f && !DELIM[code] && code !== 0x23 ? value[i] : `#${code.toString(16).padStart(2, '0')}`;
   }
   return out;
 }

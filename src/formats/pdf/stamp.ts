@@ -48,7 +48,8 @@ class PageMarker {
     private readonly doc: PdfDocument,
     private readonly update: IncrementalUpdate,
   ) {
-    this.knowsOurs = doc.bytes.includes(`/${MARKING_KEY}`) || doc.bytes.includes(`/${WRAPPER_KEY}`);
+    // Both keys start with "Labelgate": one scan tells whether any page can carry our streams.
+    this.knowsOurs = doc.bytes.includes('/Labelgate');
   }
 
   private kindOf(ref: PdfRef): StreamKind {
@@ -63,9 +64,8 @@ class PageMarker {
   private contents(page: PdfPage): PdfRef[] {
     const c = page.dict.get('Contents');
     if (c instanceof PdfRef) {
-      const target = this.doc.resolve(c);
-      if (Array.isArray(target)) return target.filter((x): x is PdfRef => x instanceof PdfRef);
-      return target instanceof PdfStream ? [c] : [];
+      if (!this.doc.isArray(c.num)) return [c];
+      return (this.doc.resolve(c) as PdfObject[]).filter((x): x is PdfRef => x instanceof PdfRef);
     }
     return Array.isArray(c) ? c.filter((x): x is PdfRef => x instanceof PdfRef) : [];
   }
@@ -128,8 +128,9 @@ class PageMarker {
       else if ('marking' in kind && !remove.has(kind.marking)) kept.push(ref);
     }
     const frame = pageFrame(page);
+    const frameKey = add.length > 0 ? `${frame.w}|${frame.h}|${frame.matrix.join(',')}` : '';
     const added = add.map(({ marking, lines }) =>
-      this.stream(`${marking.kind}|${frame.w}|${frame.h}|${frame.matrix.join(',')}`, () =>
+      this.stream(`${marking.kind}|${frameKey}`, () =>
         new PdfStream(markingStreamDict(marking.action.uiElementName ?? marking.kind), markingContent(marking, lines, frame, font!)),
       ),
     );

@@ -57,12 +57,24 @@ export class IncrementalUpdate {
       offset += 1;
     }
     const offsets = new Map<number, { offset: number; gen: number }>();
+    // Plain objects are serialized into one latin1 string (one allocation instead of hundreds);
+    // streams, whose data is binary, go in as buffers of their own.
+    let text = '';
     for (const { ref, obj } of [...this.objects.values()].sort((a, b) => a.ref.num - b.ref.num)) {
-      const bytes = indirectObjectBytes(ref, obj);
       offsets.set(ref.num, { offset, gen: ref.gen });
-      parts.push(bytes);
-      offset += bytes.length;
+      if (obj instanceof PdfStream) {
+        if (text) parts.push(Buffer.from(text, 'latin1'));
+        text = '';
+        const bytes = indirectObjectBytes(ref, obj);
+        parts.push(bytes);
+        offset += bytes.length;
+      } else {
+        const s = `${ref.num} ${ref.gen} obj\n${objectText(obj)}\nendobj\n`;
+        text += s;
+        offset += s.length;
+      }
     }
+    if (text) parts.push(Buffer.from(text, 'latin1'));
     const trailer = new PdfDict();
     trailer.set('Root', this.doc.catalogRef);
     const info = trailerChanges.info ?? this.doc.trailer.get('Info');

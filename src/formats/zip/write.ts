@@ -27,14 +27,34 @@ interface NewEntry {
   data: Buffer;
 }
 
-function encodeEntry(entry: NewEntry, offset: number, now: { time: number; date: number }): { local: Buffer; central: Buffer } {
+/** Content that is already deflated (a part re-encoded as a stream), with its CRC and size. */
+export interface DeflatedPart {
+  deflated: Buffer;
+  crc32: number;
+  size: number;
+}
+
+function encodeEntry(entry: { name: string; data: Buffer | DeflatedPart }, offset: number, now: { time: number; date: number }): { local: Buffer; central: Buffer } {
   const name = Buffer.from(entry.name, 'utf8');
   const utf8 = /[^\x20-\x7e]/.test(entry.name) ? 0x800 : 0;
-  const compressed = entry.data.length < 64 ? undefined : deflateRawSync(entry.data, { level: entry.data.length > FAST_DEFLATE_ABOVE ? 1 : 6 });
-  const method = compressed && compressed.length < entry.data.length ? 8 : 0;
-  const body = method === 8 ? compressed! : entry.data;
-  const crc = crc32(entry.data) >>> 0;
-  if (body.length >= U32 || entry.data.length >= U32 || offset >= U32) {
+  let method: number;
+  let body: Buffer;
+  let crc: number;
+  let size: number;
+  if (Buffer.isBuffer(entry.data)) {
+    const data = entry.data;
+    const compressed = data.length < 64 ? undefined : deflateRawSync(data, { level: data.length > FAST_DEFLATE_ABOVE ? 1 : 6 });
+    method = compressed && compressed.length < data.length ? 8 : 0;
+    body = method === 8 ? compressed! : data;
+    crc = crc32(data) >>> 0;
+    size = data.length;
+  } else {
+    method = 8;
+    body = entry.data.deflated;
+    crc = entry.data.crc32;
+    size = entry.data.size;
+  }
+  if (body.length >= U32 || size >= U32 || offset >= U32) {
     throw new LabelgateError('FORMAT_LIMIT', 'the rewritten package would need ZIP64 (over 4 GB); labelgate does not write ZIP64');
   }
   const local = Buffer.alloc(30 + name.length);
@@ -46,7 +66,7 @@ function encodeEntry(entry: NewEntry, offset: number, now: { time: number; date:
   local.writeUInt16LE(now.date, 12);
   local.writeUInt32LE(crc, 14);
   local.writeUInt32LE(body.length, 18);
-  local.writeUInt32LE(entry.data.length, 22);
+  local.writeUInt32LE(size, 22);
   local.writeUInt16LE(name.length, 26);
   local.writeUInt16LE(0, 28);
   name.copy(local, 30);
@@ -60,7 +80,7 @@ function encodeEntry(entry: NewEntry, offset: number, now: { time: number; date:
   central.writeUInt16LE(now.date, 14);
   central.writeUInt32LE(crc, 16);
   central.writeUInt32LE(body.length, 20);
-  central.writeUInt32LE(entry.data.length, 24);
+  central.writeUInt32LE(size, 24);
   central.writeUInt16LE(name.length, 28);
   central.writeUInt32LE(offset, 42);
   name.copy(central, 46);
@@ -96,8 +116,8 @@ function movedCentral(entry: ZipEntry, offset: number): Buffer {
 }
 
 export interface ZipChanges {
-  /** Lower-case entry name → new content, for entries that exist. */
-  replace: Map<string, Buffer>;
+  /** Lower-case entry name → new content (or content already deflated), for entries that exist. */
+  replace: Map<string, Buffer | DeflatedPart>;
   /** New entries, appended in this order. */
   add: NewEntry[];
 }
