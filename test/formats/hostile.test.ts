@@ -8,7 +8,7 @@ import JSZip from 'jszip';
 import { createLabeler } from '../../src/labeler.js';
 import { isLabelgateError } from '../../src/errors.js';
 import type { StampOptions } from '../../src/pipeline/stamp.js';
-import { pdfkitFile, xlsxShared } from '../helpers/documents.js';
+import { pdfkitFile, xlsxShared, xlsxStreamed } from '../helpers/documents.js';
 
 const labeler = createLabeler();
 
@@ -142,6 +142,13 @@ describe('hostile inputs', () => {
       ).subarray(9),
     ]);
     await expectBoundedError(input, { filename: 'x.pdf', label: 'General', limits: { maxXmlBytes: 1024 * 1024 } }, { code: 'FORMAT_LIMIT', message: /inflates to more than 1048576 bytes/ });
+  });
+
+  it('a file that takes longer than the time budget: refused (PDF text extraction, workbook text extraction)', async () => {
+    const pdf = await pdfkitFile(Array.from({ length: 40 }, (_, i) => [`page ${i}`, 'some text '.repeat(50)]));
+    await expectBoundedError(pdf, { filename: 'slow.pdf', limits: { parseTimeoutMs: 5 } }, { code: 'FORMAT_LIMIT', message: /PDF: processing took longer than 5 ms/ }, { ms: 3000, mb: 128 });
+    const xlsx = await xlsxStreamed(Array.from({ length: 30_000 }, (_, i) => [`row ${i}`, i, 'lorem ipsum dolor sit amet']));
+    await expectBoundedError(xlsx, { filename: 'slow.xlsx', limits: { parseTimeoutMs: 2 } }, { code: 'FORMAT_LIMIT', message: /Office file: processing took longer than 2 ms/ }, { ms: 3000, mb: 128 });
   });
 
   it('garbage with a PDF or ZIP name: a clear error, not a crash', async () => {

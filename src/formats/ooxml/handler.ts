@@ -8,6 +8,7 @@
  */
 import type { KeyValuePair } from '../../graph-types.js';
 import { planChangesContent, type AppliedMarkings, type StampPlan } from '../../evaluate/plan.js';
+import { budget } from '../budget.js';
 import { changeLabelPairs, plannedLabels, removedTenants } from '../label-metadata.js';
 import type { ApplyOptions, ApplyResult, FormatContext, FormatHandler, SourceBody } from '../types.js';
 import { findEntry, inflateEntryChunks, isZip } from '../zip/read.js';
@@ -147,7 +148,7 @@ function ooxmlHandler(spec: OoxmlSpec): FormatHandler {
       return PACKAGE_NAMES.some((n) => head.includes(n));
     },
     async *extractText(body: SourceBody, ctx: FormatContext) {
-      yield* ooxmlText(await openPackage(body, ctx.limits), ctx.signal);
+      yield* ooxmlText(await openPackage(body, ctx.limits), budget(ctx, 'Office file'));
     },
     async readLabel(body: SourceBody, ctx: FormatContext) {
       return readLocations(await openPackage(body, ctx.limits)).pairs;

@@ -6,7 +6,7 @@
  * - presentations: every slide in order, then its notes.
  * Markup never reaches the scanner (a GUID in an attribute is not a finding).
  */
-import { decodeXmlText, localName, parseAttrs, XmlStreamScanner, type XmlEvents } from '../xml/scan.js';
+import { attrValue, decodeXmlText, localName, parseAttrs, XmlStreamScanner, type XmlEvents } from '../xml/scan.js';
 import type { OoxmlPackage } from './package.js';
 
 const FLUSH_AT = 64 * 1024;
@@ -30,10 +30,10 @@ class TextSink {
   }
 }
 
-async function* streamPart(pkg: OoxmlPackage, part: string, events: XmlEvents, sink: TextSink, signal?: AbortSignal): AsyncGenerator<string> {
+async function* streamPart(pkg: OoxmlPackage, part: string, events: XmlEvents, sink: TextSink, check: () => void): AsyncGenerator<string> {
   const scanner = new XmlStreamScanner(events, part);
   for await (const chunk of pkg.xmlChunks(part)) {
-    signal?.throwIfAborted();
+    check();
     scanner.feed(chunk);
     if (sink.ready) yield sink.take();
   }
@@ -68,7 +68,7 @@ const WORD_TEXT = new Set(['t', 'delText']);
 const DRAWING_TEXT = new Set(['t']);
 
 /** Shared strings table: one string per `si`, phonetic runs (`rPh`) left out. */
-async function sharedStrings(pkg: OoxmlPackage, part: string | undefined, signal?: AbortSignal): Promise<string[]> {
+async function sharedStrings(pkg: OoxmlPackage, part: string | undefined, check: () => void): Promise<string[]> {
   const out: string[] = [];
   if (!part) return out;
   let current: string[] | undefined;
@@ -94,7 +94,7 @@ async function sharedStrings(pkg: OoxmlPackage, part: string | undefined, signal
     },
   };
   const sink = new TextSink();
-  for await (const _ of streamPart(pkg, part, events, sink, signal)) void _;
+  for await (const _ of streamPart(pkg, part, events, sink, check)) void _;
   return out;
 }
 
@@ -112,7 +112,7 @@ function sheetEvents(sink: TextSink, strings: readonly string[]): XmlEvents {
       if (el === 'c') {
         inCell = true;
         value = '';
-        type = raw.includes('t=') ? parseAttrs(raw).get('t') : undefined;
+        type = attrValue(raw, 't');
       } else if (inCell && el === 'v') inValue++;
       else if (inCell && el === 'is') inInline++;
       else if (el === 'rPh') inPhonetic++;
@@ -155,26 +155,26 @@ function orderedTargets(pkg: OoxmlPackage, listPart: string, listElement: string
   return ordered;
 }
 
-export async function* ooxmlText(pkg: OoxmlPackage, signal?: AbortSignal): AsyncGenerator<string> {
+export async function* ooxmlText(pkg: OoxmlPackage, check: () => void): AsyncGenerator<string> {
   const main = pkg.mainPart;
   if (!main || !pkg.kind) return;
   const sink = new TextSink();
   if (pkg.kind === 'xlsx') {
     const sst = pkg.relsOfType(main, 'sharedStrings')[0]?.part;
-    const strings = await sharedStrings(pkg, sst, signal);
+    const strings = await sharedStrings(pkg, sst, check);
     for (const sheet of orderedTargets(pkg, main, 'sheet', 'worksheet')) {
-      yield* streamPart(pkg, sheet, sheetEvents(sink, strings), sink, signal);
-      for (const c of pkg.relsOfType(sheet, 'comments')) yield* streamPart(pkg, c.part!, paragraphEvents(sink, DRAWING_TEXT), sink, signal);
+      yield* streamPart(pkg, sheet, sheetEvents(sink, strings), sink, check);
+      for (const c of pkg.relsOfType(sheet, 'comments')) yield* streamPart(pkg, c.part!, paragraphEvents(sink, DRAWING_TEXT), sink, check);
     }
   } else if (pkg.kind === 'docx') {
-    yield* streamPart(pkg, main, paragraphEvents(sink, WORD_TEXT), sink, signal);
+    yield* streamPart(pkg, main, paragraphEvents(sink, WORD_TEXT), sink, check);
     for (const type of ['header', 'footer', 'footnotes', 'endnotes', 'comments']) {
-      for (const r of pkg.relsOfType(main, type)) yield* streamPart(pkg, r.part!, paragraphEvents(sink, WORD_TEXT), sink, signal);
+      for (const r of pkg.relsOfType(main, type)) yield* streamPart(pkg, r.part!, paragraphEvents(sink, WORD_TEXT), sink, check);
     }
   } else {
     for (const slide of orderedTargets(pkg, main, 'sldId', 'slide')) {
-      yield* streamPart(pkg, slide, paragraphEvents(sink, DRAWING_TEXT), sink, signal);
-      for (const n of pkg.relsOfType(slide, 'notesSlide')) yield* streamPart(pkg, n.part!, paragraphEvents(sink, DRAWING_TEXT), sink, signal);
+      yield* streamPart(pkg, slide, paragraphEvents(sink, DRAWING_TEXT), sink, check);
+      for (const n of pkg.relsOfType(slide, 'notesSlide')) yield* streamPart(pkg, n.part!, paragraphEvents(sink, DRAWING_TEXT), sink, check);
     }
   }
 }

@@ -5,7 +5,8 @@
 import type { ApplyOptions, FormatContext, FormatHandler, SourceBody } from '../types.js';
 import { PdfDocument } from './document.js';
 import { infoPairs, pdfLabelPairs, xmpPairs } from './metadata.js';
-import { budget, stampPdf } from './stamp.js';
+import { budget } from '../budget.js';
+import { stampPdf } from './stamp.js';
 import { pdfText } from './text.js';
 
 const cache = new WeakMap<SourceBody, Promise<PdfDocument>>();
@@ -30,7 +31,7 @@ export const pdfHandler: FormatHandler = {
   sniff: (head: Buffer) => head.subarray(0, 1024).includes('%PDF-'),
   async *extractText(body: SourceBody, ctx: FormatContext) {
     const doc = await openPdf(body, ctx);
-    const check = budget(ctx);
+    const check = budget(ctx, 'PDF');
     // Our own walk first: it refuses cyclic trees and over-limit page counts before pdf.js sees the file.
     doc.pages(check);
     yield* pdfText(doc.bytes, ctx, check);

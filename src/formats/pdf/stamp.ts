@@ -3,7 +3,7 @@
  * ones the plan removes or replaces), then the Info dictionary and XMP packet.
  */
 import { planChangesContent, type AppliedMarkings, type StampPlan } from '../../evaluate/plan.js';
-import { LabelgateError } from '../../errors.js';
+import { budget } from '../budget.js';
 import { changeLabelPairs } from '../label-metadata.js';
 import type { ApplyOptions, ApplyResult } from '../types.js';
 import type { PdfDocument, PdfPage } from './document.js';
@@ -25,15 +25,6 @@ import {
 import { pdfLabelPairs, writeInfo, writeXmp } from './metadata.js';
 import { PdfDict, PdfRef, PdfStream, PdfString, type PdfObject } from './objects.js';
 import { IncrementalUpdate } from './update.js';
-
-/** Throws when the parse budget is spent or the caller went away. */
-export function budget(options: Pick<ApplyOptions, 'limits' | 'signal'>): () => void {
-  const until = Date.now() + options.limits.parseTimeoutMs;
-  return () => {
-    if (options.signal?.aborted) throw new LabelgateError('ABORTED', 'labeling was aborted (client went away)');
-    if (Date.now() > until) throw new LabelgateError('FORMAT_LIMIT', `PDF: processing took longer than ${options.limits.parseTimeoutMs} ms`);
-  };
-}
 
 type StreamKind = { marking: string } | { wrapper: true } | { original: true };
 
@@ -160,7 +151,7 @@ function plannedMarkings(plan: StampPlan): Marking[] {
 }
 
 export async function stampPdf(doc: PdfDocument, plan: StampPlan, options: ApplyOptions): Promise<ApplyResult> {
-  const check = budget(options);
+  const check = budget(options, 'PDF');
   const base = pdfLabelPairs(doc);
   const applied: AppliedMarkings = { header: false, footer: false, watermark: false, encryption: options.protectionPending === true };
   if (!planChangesContent(plan)) return { body: { kind: 'unchanged' }, applied: { ...applied, encryption: false }, metadata: base };

@@ -190,6 +190,24 @@ export function parseAttrs(raw: string): Map<string, string> {
   return out;
 }
 
+/**
+ * One attribute of a start tag's raw text, without parsing the others (hot paths: the `t` of
+ * every sheet cell). Falls back to `parseAttrs` for unusual spacing around `=`.
+ */
+export function attrValue(raw: string, name: string): string | undefined {
+  const key = `${name}=`;
+  for (let i = raw.indexOf(key); i !== -1; i = raw.indexOf(key, i + 1)) {
+    const before = raw.charCodeAt(i - 1);
+    if (i > 0 && before !== 0x20 && before !== 0x09 && before !== 0x0a && before !== 0x0d) continue;
+    const quote = raw[i + key.length];
+    if (quote !== '"' && quote !== "'") break;
+    const end = raw.indexOf(quote, i + key.length + 1);
+    if (end === -1) break;
+    return decodeXmlText(raw.slice(i + key.length + 1, end));
+  }
+  return raw.includes(name) ? parseAttrs(raw).get(name) : undefined;
+}
+
 /** An attribute by local name (`r:id` matches `id` only when asked for `r:id` or the local name is unique). */
 export function attrByLocalName(attrs: Map<string, string>, local: string): string | undefined {
   for (const [name, value] of attrs) if (localName(name) === local && !name.startsWith('xmlns')) return value;
