@@ -149,6 +149,21 @@ describe('OOXML labels', () => {
     expect([...p.get('docMetadata/LabelInfo.xml')!.matchAll(/<clbl:label /g)]).toHaveLength(1);
   });
 
+  it('keeps an application/xml override for LabelInfo.xml (the spec\'s type) and corrects any other type', async () => {
+    for (const [given, expected] of [
+      ['application/xml', 'application/xml'],
+      ['text/plain', 'application/vnd.ms-office.classificationlabels+xml'],
+    ] as const) {
+      const zip = await JSZip.loadAsync(await xlsxShared([['x']]));
+      const ct = await zip.file('[Content_Types].xml')!.async('string');
+      zip.file('[Content_Types].xml', ct.replace('</Types>', `<Override ContentType="${given}" PartName="/docMetadata/LabelInfo.xml"/></Types>`));
+      const out = await labeler.stamp(await zip.generateAsync({ type: 'nodebuffer' }), { filename: 'x.xlsx', label: 'General' });
+      const after = (await parts(out.body)).get('[Content_Types].xml')!;
+      expect(after.match(/PartName="\/docMetadata\/LabelInfo\.xml"/g)).toHaveLength(1);
+      expect(after).toMatch(new RegExp(`ContentType="${expected.replace(/[.+]/g, '\\$&')}"[^>]*PartName="/docMetadata/LabelInfo.xml"|PartName="/docMetadata/LabelInfo.xml" ContentType="${expected.replace(/[.+]/g, '\\$&')}"`));
+    }
+  });
+
   it('extracts the text of every sheet: shared strings, inline strings, str and number cells, in row order', async () => {
     const shared = await xlsxShared([['Name', 'SSN'], ['Alice', SSN], ['Total', 1234.5]], { sheets: 2 });
     const text = await textOf(shared, 'a.xlsx');

@@ -2,23 +2,29 @@
  * Collects the changes to an OOXML package — part contents, new parts with their content-type
  * overrides, new relationships — and writes the new package, copying every other entry as is.
  */
-import { escapeXmlAttr, localName, scanXml } from '../xml/scan.js';
+import { LabelgateError } from '../../errors.js';
+import { escapeXmlAttr, localName, parseAttrs, scanXml } from '../xml/scan.js';
 import { findEntry } from '../zip/read.js';
 import { rewriteZip, type DeflatedPart } from '../zip/write.js';
-import { relsPartOf, relTypeIs, type OoxmlPackage } from './package.js';
+import { CONTENT_TYPE, relsPartOf, relTypeIs, type OoxmlPackage } from './package.js';
 
 const NS_RELS = 'http://schemas.openxmlformats.org/package/2006/relationships';
 
-/** Insert `fragment` before the root element's end tag (or expand an empty root element). */
-function insertIntoRoot(xml: string, fragment: string, part: string): string {
+/**
+ * Insert an element before the root element's end tag (or expand an empty root element).
+ * `element` gets the root's namespace prefix (`''` or `p:`), so a prefixed part stays valid.
+ */
+function insertIntoRoot(xml: string, element: (prefix: string) => string, part: string): string {
   let depth = 0;
   let closeAt = -1;
+  let prefix = '';
   let emptyRoot: { start: number; end: number; name: string } | undefined;
   scanXml(
     xml,
     {
       open(name, _raw, selfClosing, start, end) {
         depth++;
+        if (depth === 1) prefix = name.includes(':') ? name.slice(0, name.indexOf(':') + 1) : '';
         if (depth === 1 && selfClosing) emptyRoot = { start, end, name };
       },
       close(_name, start) {
@@ -28,11 +34,31 @@ function insertIntoRoot(xml: string, fragment: string, part: string): string {
     },
     part,
   );
+  const fragment = element(prefix);
   if (emptyRoot) {
     const tag = xml.slice(emptyRoot.start, emptyRoot.end).replace(/\s*\/>$/, '>');
     return `${xml.slice(0, emptyRoot.start)}${tag}${fragment}</${emptyRoot.name}>${xml.slice(emptyRoot.end)}`;
   }
+  if (closeAt < 0) throw new LabelgateError('FORMAT_MALFORMED', `${part} has no root element`);
   return `${xml.slice(0, closeAt)}${fragment}${xml.slice(closeAt)}`;
+}
+
+/** The Override element for a part in `[Content_Types].xml`, with its span. */
+function findOverride(ct: string, part: string): { type: string; start: number; end: number; prefix: string } | undefined {
+  let found: { type: string; start: number; end: number; prefix: string } | undefined;
+  scanXml(
+    ct,
+    {
+      open(name, raw, _self, start, end) {
+        if (found || localName(name) !== 'Override') return;
+        const attrs = parseAttrs(raw);
+        if ((attrs.get('PartName') ?? '').toLowerCase() !== `/${part.toLowerCase()}`) return;
+        found = { type: attrs.get('ContentType') ?? '', start, end, prefix: name.includes(':') ? name.slice(0, name.indexOf(':') + 1) : '' };
+      },
+    },
+    '[Content_Types].xml',
+  );
+  return found;
 }
 
 export class PackageEdit {
@@ -70,35 +96,18 @@ export class PackageEdit {
 
   /** Make sure `[Content_Types].xml` gives `part` this content type (an Override when it does not yet). */
   ensureContentType(part: string, contentType: string, accept: readonly string[] = [contentType]): void {
-    const override = this.overrideType(part);
-    if (override !== undefined && accept.includes(override.toLowerCase())) return;
-    // A Default (by extension) only counts when it gives exactly the preferred type.
-    if (override === undefined && this.pkg.contentType(part) === contentType) return;
     const ct = this.xml('[Content_Types].xml')!;
-    if (override !== undefined) {
-      // An Override with another type: replace its ContentType.
-      const re = new RegExp(`(<(?:[\\w.-]+:)?Override\\b[^>]*PartName="/${part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"[^>]*ContentType=")[^"]*(")`, 'i');
-      this.setXml('[Content_Types].xml', ct.replace(re, `$1${escapeXmlAttr(contentType)}$2`));
+    const override = findOverride(ct, part);
+    if (override && accept.includes(override.type.toLowerCase())) return;
+    // A Default (by extension) only counts when it gives exactly the preferred type.
+    if (!override && this.pkg.contentType(part) === contentType) return;
+    const element = (p: string) => `<${p}Override PartName="/${escapeXmlAttr(part)}" ContentType="${escapeXmlAttr(contentType)}"/>`;
+    if (override) {
+      // An Override with another type: replace the element.
+      this.setXml('[Content_Types].xml', ct.slice(0, override.start) + element(override.prefix) + ct.slice(override.end));
       return;
     }
-    this.setXml('[Content_Types].xml', insertIntoRoot(ct, `<Override PartName="/${escapeXmlAttr(part)}" ContentType="${escapeXmlAttr(contentType)}"/>`, '[Content_Types].xml'));
-  }
-
-  private overrideType(part: string): string | undefined {
-    const ct = this.xml('[Content_Types].xml')!;
-    let found: string | undefined;
-    scanXml(
-      ct,
-      {
-        open(name, raw) {
-          if (found !== undefined || localName(name) !== 'Override') return;
-          const m = /PartName\s*=\s*"([^"]*)"/.exec(raw);
-          if (m && m[1]!.toLowerCase() === `/${part.toLowerCase()}`) found = /ContentType\s*=\s*"([^"]*)"/.exec(raw)?.[1] ?? '';
-        },
-      },
-      '[Content_Types].xml',
-    );
-    return found;
+    this.setXml('[Content_Types].xml', insertIntoRoot(ct, element, '[Content_Types].xml'));
   }
 
   /** The id of a relationship from `source` to `targetPart` of `type`, adding one if none exists. */
@@ -119,19 +128,15 @@ export class PackageEdit {
     while (ids.has(`rId${n}`)) n++;
     const id = `rId${n}`;
     ids.add(id);
-    const rel = `<Relationship Id="${id}" Type="${escapeXmlAttr(type)}" Target="${escapeXmlAttr(target)}"/>`;
+    const rel = (p: string) => `<${p}Relationship Id="${id}" Type="${escapeXmlAttr(type)}" Target="${escapeXmlAttr(target)}"/>`;
     const xml = this.xml(relsPart);
     if (xml === undefined) {
-      this.setXml(relsPart, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="${NS_RELS}">${rel}</Relationships>`);
-      if (!this.pkg.contentType(relsPart)) this.ensureContentType(relsPart, 'application/vnd.openxmlformats-package.relationships+xml');
+      this.setXml(relsPart, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="${NS_RELS}">${rel('')}</Relationships>`);
+      if (!this.pkg.contentType(relsPart)) this.ensureContentType(relsPart, CONTENT_TYPE.relationships);
     } else {
       this.setXml(relsPart, insertIntoRoot(xml, rel, relsPart));
     }
     return id;
-  }
-
-  get changed(): boolean {
-    return this.parts.size > 0 || this.added.length > 0;
   }
 
   build(): Buffer {

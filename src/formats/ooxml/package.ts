@@ -15,8 +15,6 @@ export const REL_TYPE = {
   officeDocument: 'http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument',
   customProperties: 'http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties',
   classificationLabels: 'http://schemas.microsoft.com/office/2020/02/relationships/classificationlabels',
-  header: 'http://schemas.openxmlformats.org/officeDocument/2006/relationships/header',
-  footer: 'http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer',
 } as const;
 
 export const CONTENT_TYPE = {
@@ -130,10 +128,6 @@ export class OoxmlPackage {
   contentType(part: string): string | undefined {
     const lower = part.toLowerCase();
     return this.overrides.get(`/${lower}`) ?? this.defaults.get(posix.extname(lower).slice(1));
-  }
-
-  hasOverride(part: string): boolean {
-    return this.overrides.has(`/${part.toLowerCase()}`);
   }
 
   /** A part's bytes, capped at the XML size limit. */
