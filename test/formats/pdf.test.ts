@@ -5,7 +5,7 @@ import { createLabeler } from '../../src/labeler.js';
 import { DEFAULT_LABEL_IDS, DEFAULT_SITE_ID } from '../../src/policy/default-policy.js';
 import { bufferBody } from '../../src/formats/body.js';
 import { DEFAULT_FORMAT_LIMITS } from '../../src/formats/types.js';
-import { handlerById } from '../../src/formats/registry.js';
+import { detectFormat, handlerById } from '../../src/formats/registry.js';
 import { parseMsipMetadata } from '../../src/evaluate/msip.js';
 import { planActions } from '../../src/evaluate/plan.js';
 import { SSN, fixture, pdfLibFile, pdfkitFile } from '../helpers/documents.js';
@@ -161,6 +161,18 @@ describe('PDF labels', () => {
     let text = '';
     for await (const chunk of pdf.extractText(bufferBody(fixture('memo.pdf')), ctx)) text += chunk;
     expect(text).toContain(`Employee SSN ${SSN} must be verified.`);
+  });
+
+  it('detects PDFs by their first bytes, but not a text report that merely quotes "%PDF-"', async () => {
+    const csv = Buffer.from('file,header\nreport.pdf,%PDF-1.7\n');
+    expect(detectFormat({ contentType: 'text/csv', head: csv })!.id).toBe('csv');
+    const real = await pdfkitFile([['x']]);
+    expect(detectFormat({ contentType: 'application/octet-stream', head: real.subarray(0, 8192) })!.id).toBe('pdf');
+    // Junk before the header (which viewers accept): the extension decides, and the file is labeled.
+    const junk = Buffer.concat([Buffer.from('garbage line\n'), real]);
+    const out = await labeler.stamp(junk, { filename: 'junk.pdf', label: 'General' });
+    expect(out.format).toBe('pdf');
+    expect(msipOf(await infoOf(out.body.subarray(13)))).toHaveLength(1);
   });
 
   it('draws markings in the reading orientation of rotated pages', async () => {

@@ -88,8 +88,13 @@ function pngUnpredict(data: Buffer, columns: number, what: string): Buffer {
 
 export class PdfDocument {
   readonly xref = new Map<number, XrefEntry>();
-  /** Offset of the newest cross-reference section (`startxref`). */
+  /** Offset of the newest cross-reference section (`startxref`), relative to the header. */
   readonly startxref: number;
+  /**
+   * Where `%PDF-` starts. Offsets inside a PDF count from there: junk before the header (which
+   * viewers accept) shifts every position by this much.
+   */
+  readonly base: number;
   /** Whether the newest section is a cross-reference stream (the update then writes one too). */
   readonly xrefIsStream: boolean;
   readonly trailer: PdfDict;
@@ -101,14 +106,15 @@ export class PdfDocument {
     readonly bytes: Buffer,
     readonly limits: FormatLimits,
   ) {
-    if (bytes.length < 8 || bytes.toString('latin1', 0, 1024).indexOf('%PDF-') === -1) malformed('no %PDF header');
+    this.base = bytes.length < 8 ? -1 : bytes.toString('latin1', 0, 1024).indexOf('%PDF-');
+    if (this.base === -1) malformed('no %PDF header');
     const tail = bytes.toString('latin1', Math.max(0, bytes.length - 2048));
     const at = tail.lastIndexOf('startxref');
     if (at === -1) malformed('no "startxref" at the end of the file: the file is truncated');
     const m = /^startxref\s+(\d+)\s+%%EOF/.exec(tail.slice(at));
     if (!m) malformed('no "%%EOF" after "startxref": the file is truncated');
     this.startxref = Number(m[1]);
-    if (this.startxref >= bytes.length) malformed('"startxref" points past the end of the file: the file is truncated');
+    if (this.base + this.startxref >= bytes.length) malformed('"startxref" points past the end of the file: the file is truncated');
 
     const trailers: PdfDict[] = [];
     const seen = new Set<number>();
@@ -162,7 +168,7 @@ export class PdfDocument {
   }
 
   private readXrefSection(offset: number): { trailer: PdfDict; isStream: boolean } {
-    const p = new PdfParser(this.bytes, offset);
+    const p = new PdfParser(this.bytes, this.base + offset);
     p.skipWs();
     if (this.bytes.toString('latin1', p.pos, p.pos + 4) === 'xref') {
       p.pos += 4;
@@ -196,7 +202,7 @@ export class PdfDocument {
   }
 
   private readXrefStream(offset: number): PdfDict {
-    const { obj } = new PdfParser(this.bytes, offset, (r) => this.lengthOf(r)).indirectObject();
+    const { obj } = new PdfParser(this.bytes, this.base + offset, (r) => this.lengthOf(r)).indirectObject();
     if (!(obj instanceof PdfStream) || !(obj.dict.get('Type') instanceof PdfName) || (obj.dict.get('Type') as PdfName).value !== 'XRef') {
       malformed('startxref does not point to a cross-reference table or stream');
     }
@@ -262,8 +268,8 @@ export class PdfDocument {
     try {
       let obj: PdfObject;
       if (entry.type === 1) {
-        if (entry.offset >= this.bytes.length) malformed(`object ${num} lies past the end of the file (truncated?)`);
-        const parsed = new PdfParser(this.bytes, entry.offset, (r) => this.lengthOf(r)).indirectObject();
+        if (this.base + entry.offset >= this.bytes.length) malformed(`object ${num} lies past the end of the file (truncated?)`);
+        const parsed = new PdfParser(this.bytes, this.base + entry.offset, (r) => this.lengthOf(r)).indirectObject();
         if (parsed.num !== num) malformed(`cross-reference entry for object ${num} points to object ${parsed.num}`);
         obj = parsed.obj;
       } else {
@@ -309,8 +315,9 @@ export class PdfDocument {
     const entry = this.xref.get(num);
     if (entry?.type === 2) return Array.isArray(this.getObject(num));
     if (!entry || entry.offset < 0) return false;
-    const obj = this.bytes.indexOf('obj', entry.offset, 'latin1');
-    if (obj === -1 || obj - entry.offset > 40) return Array.isArray(this.getObject(num));
+    const at = this.base + entry.offset;
+    const obj = this.bytes.indexOf('obj', at, 'latin1');
+    if (obj === -1 || obj - at > 40) return Array.isArray(this.getObject(num));
     const p = new PdfParser(this.bytes, obj + 3);
     p.skipWs();
     return this.bytes[p.pos] === 0x5b /* [ */ && Array.isArray(this.getObject(num));

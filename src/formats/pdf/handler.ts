@@ -27,8 +27,9 @@ export const pdfHandler: FormatHandler = {
   mediaTypes: ['application/pdf', 'application/x-pdf'],
   extensions: ['.pdf'],
   embedsLabel: true,
-  // The header may follow up to 1 KiB of junk (ISO 32000-1 §7.5.2, as viewers accept it).
-  sniff: (head: Buffer) => head.subarray(0, 1024).includes('%PDF-'),
+  // At the very start (after a BOM or whitespace at most): "%PDF-" later in the first KiB, which
+  // viewers accept, is left to the content type or extension — a text report may quote it.
+  sniff: (head: Buffer) => /^(?:\xef\xbb\xbf)?[\s\0]{0,16}%PDF-/.test(head.toString('latin1', 0, 32)),
   async *extractText(body: SourceBody, ctx: FormatContext) {
     const doc = await openPdf(body, ctx);
     const check = budget(ctx, 'PDF');

@@ -108,7 +108,7 @@ class PageMarker {
     return ref;
   }
 
-  /** Re-plan one page's content streams; returns whether the page changed. */
+  /** Re-plan one page's content streams (and resources); writes the page only when it changes. */
   mark(page: PdfPage, add: Array<{ marking: Marking; lines: Buffer[] }>, remove: ReadonlySet<string>, font: Awaited<ReturnType<typeof helvetica>> | undefined): void {
     const before = this.contents(page);
     const originals: PdfRef[] = [];
@@ -154,7 +154,7 @@ export async function stampPdf(doc: PdfDocument, plan: StampPlan, options: Apply
   const check = budget(options, 'PDF');
   const base = pdfLabelPairs(doc);
   const applied: AppliedMarkings = { header: false, footer: false, watermark: false, encryption: options.protectionPending === true };
-  if (!planChangesContent(plan)) return { body: { kind: 'unchanged' }, applied: { ...applied, encryption: false }, metadata: base };
+  if (!planChangesContent(plan)) return { body: { kind: 'unchanged' }, applied, metadata: base };
 
   const update = new IncrementalUpdate(doc);
   const wanted = plannedMarkings(plan);

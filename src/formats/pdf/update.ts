@@ -56,6 +56,8 @@ export class IncrementalUpdate {
       parts.push(Buffer.from('\n'));
       offset += 1;
     }
+    // Offsets are written relative to the header, like the rest of the file's.
+    offset -= this.doc.base;
     const offsets = new Map<number, { offset: number; gen: number }>();
     // Plain objects are serialized into one latin1 string (one allocation instead of hundreds);
     // streams, whose data is binary, go in as buffers of their own.
