@@ -9,7 +9,7 @@
  * same label: SetDate, Name, ActionId, extended ones); tenants without an element come from custom.xml.
  */
 import type { KeyValuePair } from '../../graph-types.js';
-import { MSIP_KEY_PARTS, msipKey, normalizeGuid, parseMsipMetadata } from '../../evaluate/msip.js';
+import { MSIP_KEY_PARTS, msipKey, normalizeGuid, parseMsipMetadata, STANDARD_ATTRIBUTES } from '../../evaluate/msip.js';
 import { escapeXmlAttr, localName, parseAttrs, scanXml } from '../xml/scan.js';
 
 export const LABEL_INFO_PART = 'docMetadata/LabelInfo.xml';
@@ -101,6 +101,13 @@ export function removedEntry(siteId: string): LabelInfoEntry {
 
 const LABEL_INFO_ATTRIBUTES = new Set(['enabled', 'method', 'siteid', 'contentbits']);
 
+/** Standard attributes in the order Graph writes them, extended ones after (stable sort keeps theirs). */
+function attributeRank(key: string): number {
+  const attr = MSIP_KEY_PARTS.exec(key)?.[2]?.toLowerCase() ?? '';
+  const i = STANDARD_ATTRIBUTES.findIndex((a) => a.toLowerCase() === attr);
+  return i === -1 ? STANDARD_ATTRIBUTES.length : i;
+}
+
 /** Both locations → the MSIP pairs a reader should see (precedence above). */
 export function mergeLabelLocations(customPairs: readonly KeyValuePair[], info: LabelInfo | undefined): KeyValuePair[] {
   const custom = parseMsipMetadata(customPairs, { mode: 'lenient' });
@@ -112,16 +119,19 @@ export function mergeLabelLocations(customPairs: readonly KeyValuePair[], info: 
   }
   for (const e of byTenant.values()) {
     if (e.removed || !normalizeGuid(e.id)) continue;
-    out.push({ name: msipKey(e.id, 'Enabled'), value: e.enabled ? 'true' : 'false' });
-    if (e.method) out.push({ name: msipKey(e.id, 'Method'), value: e.method });
-    out.push({ name: msipKey(e.id, 'SiteId'), value: e.siteId });
-    if (e.contentBits !== undefined) out.push({ name: msipKey(e.id, 'ContentBits'), value: String(e.contentBits) });
+    const pairs: KeyValuePair[] = [
+      { name: msipKey(e.id, 'Enabled'), value: e.enabled ? 'true' : 'false' },
+      ...(e.method ? [{ name: msipKey(e.id, 'Method'), value: e.method }] : []),
+      { name: msipKey(e.id, 'SiteId'), value: e.siteId },
+      ...(e.contentBits !== undefined ? [{ name: msipKey(e.id, 'ContentBits'), value: String(e.contentBits) }] : []),
+    ];
     // Attributes LabelInfo does not carry, from custom.xml keys of the same label (which need not
     // form a complete label there: co-authoring Office keeps only these in custom.xml).
     for (const pair of customPairs) {
       const m = MSIP_KEY_PARTS.exec(pair.name);
-      if (m && m[1]!.toLowerCase() === e.id && !LABEL_INFO_ATTRIBUTES.has(m[2]!.toLowerCase())) out.push(pair);
+      if (m && m[1]!.toLowerCase() === e.id && !LABEL_INFO_ATTRIBUTES.has(m[2]!.toLowerCase())) pairs.push(pair);
     }
+    out.push(...pairs.sort((a, b) => attributeRank(a.name) - attributeRank(b.name)));
   }
   return out;
 }
