@@ -61,4 +61,5 @@ export {
   type StampedBody,
   type ApplyResult,
   type ApplyOptions,
+  type LabelLocation,
 } from './formats/types.js';
