@@ -18,6 +18,12 @@ export type {
   CustomSensitiveType,
 } from './policy/schema.js';
 export { LocalEngine } from './evaluate/local-engine.js';
+export { GraphEngine, type GraphEngineOptions } from './evaluate/graph-engine.js';
+export type { GraphOptions, GraphCacheOptions, GraphRetryOptions, GraphUserResolver } from './graph/options.js';
+export type { CircuitBreakerOptions } from './graph/resilience.js';
+export type { TokenCredential, AccessToken, GraphCredentialSpec, GraphCredentialOption } from './graph/credential.js';
+export type { GraphLogger } from './graph/logger.js';
+export { GRAPH_CLOUDS, type GraphCloud, type GraphCloudName } from './graph/clouds.js';
 export type { EvaluationEngine, EvaluationContext, Decision, DecisionSource } from './evaluate/engine.js';
 export {
   buildMsipMetadata,
@@ -55,4 +61,5 @@ export {
   type StampedBody,
   type ApplyResult,
   type ApplyOptions,
+  type LabelLocation,
 } from './formats/types.js';

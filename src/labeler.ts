@@ -15,6 +15,9 @@ import type {
 import type { EvaluationContext, EvaluationEngine } from './evaluate/engine.js';
 import { LocalEngine } from './evaluate/local-engine.js';
 import { findLabel } from './evaluate/find-label.js';
+import { GraphEngine } from './evaluate/graph-engine.js';
+import type { GraphOptions } from './graph/options.js';
+import { LabelgateError } from './errors.js';
 import { loadPolicySync, type PolicySource } from './policy/load.js';
 import type { LabelPolicy } from './policy/schema.js';
 import { classify } from './classify/index.js';
@@ -31,9 +34,14 @@ export interface LabelerOptions {
    * YAML file, a policy object, or a policy returned by `loadPolicy`.
    */
   policy?: PolicySource;
+  /**
+   * Use the labels and auto-labeling rules of a Microsoft 365 tenant through Microsoft Graph
+   * instead of a policy file. Cannot be combined with `policy`.
+   */
+  graph?: GraphOptions;
   /** Clock for SetDate and marking variables (tests). */
   now?: () => Date;
-  /** A ready engine (advanced: tests, or a custom engine). Takes precedence over `policy`. */
+  /** A ready engine (advanced: tests, or a custom engine). Takes precedence over `policy` and `graph`. */
   engine?: EvaluationEngine;
   /** Carries out protection actions (encryption); without it, labels with protection fail. */
   protect?: ProtectHook;
@@ -90,6 +98,14 @@ export function createLabeler(options: LabelerOptions = {}): Labeler {
   if (options.engine) {
     engine = options.engine;
     policy = engine instanceof LocalEngine ? engine.policy : undefined;
+  } else if (options.graph !== undefined) {
+    if (options.policy !== undefined && options.policy !== null) {
+      throw new LabelgateError(
+        'GRAPH_CONFIG',
+        'give either "policy" (a local label policy) or "graph" (your Microsoft 365 tenant\'s policy), not both: the tenant decides the labels when "graph" is set',
+      );
+    }
+    engine = new GraphEngine(options.graph, options.now ? { now: options.now } : {});
   } else {
     policy = loadPolicySync(options.policy);
     engine = new LocalEngine(policy, options.now ? { now: options.now } : {});

@@ -11,8 +11,8 @@ export function customPatternFlags(caseSensitive: boolean): string {
 
 /**
  * Returns a human-readable problem, or `undefined` when the pattern is acceptable.
- * Rejected: patterns that do not compile, that match the empty string, that use backreferences or
- * lookbehind of unbounded length, and nested unbounded quantifiers such as `(a+)+` or `(\w+\s?)*`.
+ * Rejected: patterns that do not compile, that match the empty string, that use backreferences,
+ * and nested unbounded quantifiers such as `(a+)+` or `(\w+\s?)*`.
  */
 export function checkCustomPattern(pattern: string, caseSensitive = false): string | undefined {
   let re: RegExp;
@@ -21,10 +21,10 @@ export function checkCustomPattern(pattern: string, caseSensitive = false): stri
   } catch (err) {
     return `does not compile as a JavaScript regular expression (u flag): ${(err as Error).message}`;
   }
-  if (re.test('')) return 'matches the empty string; a sensitive type must match at least one character';
   if (/\\[1-9]|\\k</.test(pattern)) return 'backreferences are not allowed (they can make scanning exponential)';
   const nested = findNestedQuantifier(pattern);
   if (nested) return `nested unbounded quantifier near "${nested}" can backtrack catastrophically; make the inner or outer repetition bounded`;
+  if (re.test('')) return 'matches the empty string; a sensitive type must match at least one character';
   return undefined;
 }
 

@@ -4,6 +4,8 @@
 import type { CliIo } from './io.js';
 import { labelsCommand } from './labels.js';
 import { evaluateCommand } from './evaluate.js';
+import { stampCommand } from './stamp.js';
+import { inspectCommand } from './inspect.js';
 
 export interface CliCommand {
   name: string;
@@ -12,4 +14,4 @@ export interface CliCommand {
   run(argv: string[], io: CliIo): Promise<number>;
 }
 
-export const COMMANDS: readonly CliCommand[] = [labelsCommand, evaluateCommand];
+export const COMMANDS: readonly CliCommand[] = [labelsCommand, evaluateCommand, stampCommand, inspectCommand];

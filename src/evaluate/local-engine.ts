@@ -86,8 +86,20 @@ export function matchRule(rule: AutoLabelingRule, results: readonly Classificati
   return satisfied.length > 0 ? satisfied : undefined;
 }
 
-function contentFormatOf(info: ContentInfo): string {
+export function contentFormatOf(info: ContentInfo): string {
   return (info.contentFormat ?? 'file').toLowerCase();
+}
+
+/** Can this label be put on this content? (Active, not a parent, made for its content format.) Shared with the Graph engine. */
+export function isLabelUsable(label: Pick<SensitivityLabel, 'isActive' | 'isAppliable' | 'contentFormats'>, info: ContentInfo): boolean {
+  return label.isActive && label.isAppliable && label.contentFormats.some((f) => f.toLowerCase() === contentFormatOf(info));
+}
+
+export function notAppliableError(label: { name: string }, info: ContentInfo): LabelgateError {
+  return new LabelgateError(
+    'LABEL_NOT_APPLIABLE',
+    `label "${label.name}" cannot be applied to ${contentFormatOf(info)} content (inactive, a parent label, or not for this content format)`,
+  );
 }
 
 export class LocalEngine implements EvaluationEngine {
@@ -162,7 +174,7 @@ export class LocalEngine implements EvaluationEngine {
   }
 
   private isUsable(label: PolicyLabel, info: ContentInfo): boolean {
-    return label.isActive && label.isAppliable && label.contentFormats.some((f) => f.toLowerCase() === contentFormatOf(info));
+    return isLabelUsable(label, info);
   }
 
   private vars(label: PolicyLabel, info: ContentInfo, ctx: EvaluationContext | undefined): MarkingVariables {
@@ -271,12 +283,7 @@ export class LocalEngine implements EvaluationEngine {
     if (!labelId) throw new LabelgateError('INPUT_INVALID', 'labelingOptions.labelId: expected a label GUID');
     const label = this.byId.get(labelId);
     if (!label) throw new LabelgateError('LABEL_NOT_FOUND', `no label with id ${labelId} in policy "${this.policy.name}"`);
-    if (!this.isUsable(label, contentInfo)) {
-      throw new LabelgateError(
-        'LABEL_NOT_APPLIABLE',
-        `label "${label.name}" cannot be applied to ${contentFormatOf(contentInfo)} content (inactive, a parent label, or not for this content format)`,
-      );
-    }
+    if (!this.isUsable(label, contentInfo)) throw notAppliableError(label, contentInfo);
     const method = labelingOptions.assignmentMethod ?? 'standard';
     const existing = this.existing(contentInfo);
     if (existing.entry) {

@@ -4,10 +4,12 @@
  */
 import { extname } from 'node:path';
 import { csvHandler, jsonHandler, ndjsonHandler, plainTextHandler, tsvHandler } from './text.js';
+import { OOXML_HANDLERS } from './ooxml/handler.js';
+import { pdfHandler } from './pdf/handler.js';
 import type { FormatHandler } from './types.js';
 
 /** Binary handlers first: magic bytes are the most reliable signal. */
-export const FORMAT_HANDLERS: readonly FormatHandler[] = [csvHandler, tsvHandler, jsonHandler, ndjsonHandler, plainTextHandler];
+export const FORMAT_HANDLERS: readonly FormatHandler[] = [pdfHandler, ...OOXML_HANDLERS, csvHandler, tsvHandler, jsonHandler, ndjsonHandler, plainTextHandler];
 
 export function handlerById(id: string): FormatHandler | undefined {
   return FORMAT_HANDLERS.find((h) => h.id === id);

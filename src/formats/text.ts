@@ -46,7 +46,7 @@ function textHandler(spec: TextSpec): FormatHandler {
     readLabel: async (): Promise<KeyValuePair[]> => [],
     async apply(body: SourceBody, plan: StampPlan, options: ApplyOptions): Promise<ApplyResult> {
       const banner = options.banner === true && spec.delimiter !== undefined && plan.header !== undefined;
-      const applied = { header: banner, footer: false, watermark: false, encryption: false };
+      const applied = { header: banner, footer: false, watermark: false, encryption: options.protectionPending === true };
       const metadata = applyMetadataChange([], metadataWithAppliedBits(plan, applied), plan.metadataToRemove);
       if (!banner) return { body: { kind: 'unchanged' }, applied, metadata };
       const { prefix, skip } = await bannerPrefix(body, plan.header!.text, spec.delimiter!);

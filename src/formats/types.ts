@@ -74,6 +74,11 @@ export interface ApplyResult {
 export interface ApplyOptions extends FormatContext {
   /** CSV/TSV: write the label's header marking as the first line (routes opt in). */
   banner?: boolean | undefined;
+  /**
+   * The pipeline will encrypt the stamped bytes through the app's protect hook, so the label
+   * metadata written now must already say so (ContentBits encryption bit, `applied.encryption`).
+   */
+  protectionPending?: boolean | undefined;
 }
 
 export interface FormatHandler {
@@ -100,4 +105,18 @@ export interface FormatHandler {
   readLabel(body: SourceBody, ctx: FormatContext): Promise<KeyValuePair[]>;
   /** Carry out an evaluated plan: metadata, markings. Protection is the pipeline's job (protect hook). */
   apply(body: SourceBody, plan: StampPlan, options: ApplyOptions): Promise<ApplyResult>;
+  /**
+   * Optional: every place inside the file that carries label metadata and what each holds, as
+   * written (`readLabel` gives the effective view after the format's precedence rules). For
+   * inspection and diagnostics.
+   */
+  readLabelLocations?(body: SourceBody, ctx: FormatContext): Promise<LabelLocation[]>;
+}
+
+/** One place inside a file where label metadata lives (e.g. `docProps/custom.xml`, `Info`, `XMP`). */
+export interface LabelLocation {
+  location: string;
+  metadata: KeyValuePair[];
+  /** Tenants (site ids) recorded as having removed their label (OOXML LabelInfo `removed="1"`). */
+  removedTenants?: string[];
 }

@@ -152,25 +152,36 @@ export async function labelDocument(engine: EvaluationEngine, body: SourceBody, 
     throw new LabelgateError('LABEL_NOT_APPLIABLE', 'the policy requires a downgrade justification, which an automatic export cannot give');
   }
 
-  const applyResult = await handler.apply(body, plan, { ...formatCtx, banner: options.banner });
-  throwIfAborted(options.signal);
-
   const appliedId = plan.labelId;
   const carriedId = appliedId ?? existing?.labelId;
   const label = carriedId ? findLabel(labels, normalizeGuid(carriedId) ?? carriedId) : undefined;
+
+  // Protection is decided before stamping: without a hook nothing is written, and with one the
+  // metadata stamped into the file already says "encrypted" (ContentBits), as MIP clients write it.
+  if (plan.protection && !options.protect) {
+    throw new LabelgateError(
+      'PROTECTION_UNAVAILABLE',
+      `label "${label?.name ?? appliedId}" requires protection (${plan.protection['@odata.type'].split('.').pop()}), but no protect hook is configured`,
+    );
+  }
+
+  const applyResult = await handler.apply(body, plan, { ...formatCtx, banner: options.banner, protectionPending: !!plan.protection });
+  throwIfAborted(options.signal);
   let out = applyResult.body;
   let applied = applyResult.applied;
 
-  if (plan.protection) {
-    if (!options.protect) {
-      throw new LabelgateError(
-        'PROTECTION_UNAVAILABLE',
-        `label "${label?.name ?? appliedId}" requires protection (${plan.protection['@odata.type'].split('.').pop()}), but no protect hook is configured`,
-      );
-    }
+  if (plan.protection && options.protect) {
     const bytes = await materialize(body, out);
-    const protectedBytes = await options.protect({ bytes, action: plan.protection, format: handler.id, label: label!, filename: options.filename });
-    out = { kind: 'replaced', bytes: Buffer.from(protectedBytes) };
+    let protectedBytes: Buffer | Uint8Array;
+    try {
+      protectedBytes = await options.protect({ bytes, action: plan.protection, format: handler.id, label: label!, filename: options.filename });
+    } catch (err) {
+      throw new LabelgateError('PROTECTION_UNAVAILABLE', `the protect hook failed for label "${label?.name ?? appliedId}"`, { cause: err });
+    }
+    if (!(protectedBytes instanceof Uint8Array)) {
+      throw new LabelgateError('PROTECTION_UNAVAILABLE', 'the protect hook must resolve to a Buffer or Uint8Array');
+    }
+    out = { kind: 'replaced', bytes: Buffer.isBuffer(protectedBytes) ? protectedBytes : Buffer.from(protectedBytes.buffer, protectedBytes.byteOffset, protectedBytes.byteLength) };
     applied = { ...applied, encryption: true };
   }
 

@@ -47,10 +47,9 @@ function describeZodIssue(issue: z.core.$ZodIssue): PolicyIssue[] {
       if (m[2] === 'undefined') return [{ path, message: `is required (expected ${article(m[1]!)})` }];
       return [{ path, message: `expected ${article(m[1]!)}, got ${m[2]}` }];
     }
-    if (issue.input === undefined && !issue.message.startsWith('expected')) {
-      return [{ path, message: 'is required' }];
+    if (issue.input === undefined) {
+      return [{ path, message: issue.message.startsWith('expected') ? `is required (${issue.message})` : 'is required' }];
     }
-    if (issue.input === undefined) return [{ path, message: `is required (${issue.message})` }];
   }
   return [{ path, message: issue.message }];
 }
@@ -81,7 +80,7 @@ function throwInvalid(source: string, issues: PolicyIssue[]): never {
 /** Validate and normalize a policy object. Throws `POLICY_INVALID` listing every problem found. */
 export function validatePolicy(input: unknown, options: ValidatePolicyOptions = {}): LabelPolicy {
   const source = options.source ?? 'object';
-  const parsed = policySchema.safeParse(input);
+  const parsed = policySchema.safeParse(input, { reportInput: true });
   if (!parsed.success) throwInvalid(source, parsed.error.issues.flatMap(describeZodIssue));
   const p = parsed.data;
   const issues: PolicyIssue[] = [];
