@@ -46,8 +46,8 @@ app.get('/reports/customers.json', (_req, res) => {
   res.attachment('customers.json').json(customers);
 });
 
-// PDF and XLSX are classified by their format handlers once registered; until then the label travels
-// in the headers, and a customer report is at least Confidential by route.
+// PDF and XLSX are classified through their text and labeled inside the file (metadata, markings)
+// as well as in the headers. A customer report is at least Confidential, whatever is found.
 app.get('/reports/customers.pdf', labelRoute({ minimumLabel: 'Confidential' }), (_req, res) => {
   res.attachment('customers.pdf');
   customersPdf(customers).pipe(res);

@@ -64,10 +64,25 @@ describe('demo app', () => {
     const banner = await request(handler).get('/reports/customers-banner.csv');
     expect(banner.text.startsWith('HIGHLY CONFIDENTIAL\n')).toBe(true);
     for (const report of ['/reports/customers.json', '/reports/customers.pdf', '/reports/customers.xlsx']) {
-      const res = await request(handler).get(report);
+      const res = await request(handler)
+        .get(report)
+        .buffer(true)
+        .parse((r, cb) => {
+          const parts: Buffer[] = [];
+          r.on('data', (c: Buffer) => parts.push(c));
+          r.on('end', () => cb(null, Buffer.concat(parts)));
+        });
       expect(res.status).toBe(200);
-      expect(res.headers['sensitivity-label']).toBeDefined();
+      expect(res.headers['sensitivity-label']).toContain('name="Highly Confidential"');
+      expect(res.headers['content-length']).toBe(String((res.body as Buffer).length));
     }
+    // The PDF carries its label inside too (the PDF handler writes the MSIP keys into Info and XMP).
+    const pdf = await request(handler).get('/reports/customers.pdf').buffer(true).parse((r, cb) => {
+      const parts: Buffer[] = [];
+      r.on('data', (c: Buffer) => parts.push(c));
+      r.on('end', () => cb(null, Buffer.concat(parts)));
+    });
+    expect((pdf.body as Buffer).toString('latin1')).toMatch(/MSIP_Label_[0-9a-f-]{36}_Enabled/);
     const api = await request(handler).get('/api/customers/C00001');
     expect(api.headers['sensitivity-label']).toBeUndefined();
     expect(api.body.id).toBe('C00001');

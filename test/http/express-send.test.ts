@@ -181,7 +181,7 @@ describe.each(EXPRESS_VERSIONS)('%s: send styles', (_name, express) => {
     expect(a.get('callbacks')).toEqual(['write', 'end']);
   });
 
-  it('labels a PDF (headers only until a PDF handler is registered)', async () => {
+  it('labels a PDF (inside the file through the PDF handler; headers only without one)', async () => {
     const { app: a } = app();
     const res = await request(a).get('/report.pdf').buffer(true).parse((r, cb) => {
       const parts: Buffer[] = [];
@@ -194,6 +194,7 @@ describe.each(EXPRESS_VERSIONS)('%s: send styles', (_name, express) => {
     expect(body.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     expect(res.headers['content-length']).toBe(String(body.length));
     if (!handlerById('pdf')) expect(body.equals(pdf)).toBe(true);
+    else expect(body.toString('latin1')).toContain(`MSIP_Label_${LABEL.general}_Enabled`);
   });
 
   it('writes one audit event per labeled download', async () => {
