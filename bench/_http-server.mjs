@@ -98,7 +98,8 @@ function routes(app, labeled) {
 const plain = express();
 routes(plain, false);
 const labeled = express();
-labeled.use(expressLabeling({ logger: pino({ level: 'silent' }) }));
+// BENCH_SCAN_IN_WORKER=0 classifies inline, for comparison.
+labeled.use(expressLabeling({ logger: pino({ level: 'silent' }), scanInWorker: process.env.BENCH_SCAN_IN_WORKER !== '0' }));
 routes(labeled, true);
 // The floor: what any one extra middleware layer costs in this Express version.
 const noop = express();
