@@ -18,4 +18,5 @@ app.get('/hr.csv', labelRoute({ minimumLabel: 'Confidential' }), (_req, res) => 
   res.type('csv').send('employee,team\nGrace Hopper,Compilers\n');
 });
 
-app.listen(Number(process.env.PORT ?? 3000), () => console.log('curl -i http://localhost:3000/export.csv'));
+const port = Number(process.env.PORT ?? 3000);
+app.listen(port, () => console.log(`curl -i http://localhost:${port}/export.csv`));

@@ -21,4 +21,5 @@ router.get('/hr.csv', labelRoute({ minimumLabel: 'Confidential' }), (ctx) => {
 });
 
 app.use(router.routes());
-app.listen(Number(process.env.PORT ?? 3000), () => console.log('curl -i http://localhost:3000/export.csv'));
+const port = Number(process.env.PORT ?? 3000);
+app.listen(port, () => console.log(`curl -i http://localhost:${port}/export.csv`));
