@@ -27,7 +27,6 @@ import {
   type CompiledRouteOptions,
   type HttpLabelingOptions,
   type HttpSettings,
-  type ResolvedRoute,
   type RouteLabelOptions,
 } from './options.js';
 import { decideScope, scopeHasExtension } from './scope.js';
@@ -338,7 +337,6 @@ export function labelRoute(options: LabelRouteOptions = {}): (ctx: KoaContextLik
   };
 }
 
-export type { ResolvedRoute };
 export type { AuditLogger, AuditEvent } from './audit.js';
 export type { FailMode, RouteRule, RouteLabelOptions, HttpLabelingOptions, CustomSensitiveTypeInput } from './options.js';
 export type { Problem } from './fail-mode.js';

@@ -71,8 +71,6 @@ export type PlanBody =
 export interface ResponsePlan {
   outcome: Exclude<AuditOutcome, 'aborted'>;
   status: number | undefined;
-  /** Remove every header describing the original representation first (error responses). */
-  resetRepresentation: boolean;
   removeHeaders: string[];
   setHeaders: Record<string, string>;
   body: PlanBody;
@@ -186,13 +184,12 @@ export function labeledPlan(
   setHeaders['accept-ranges'] = 'none';
   if (!complete) {
     // Headers-only label on a body that keeps streaming from the app: its length is the app's.
-    return { outcome: kind, status: undefined, resetRepresentation: false, removeHeaders, setHeaders, body, length: size, audit: { ...audit, outcome: kind } };
+    return { outcome: kind, status: undefined, removeHeaders, setHeaders, body, length: size, audit: { ...audit, outcome: kind } };
   }
   if (etagMatches(info.ifNoneMatch, etag)) {
     return {
       outcome: 'not-modified',
       status: 304,
-      resetRepresentation: false,
       removeHeaders: [...removeHeaders, 'content-length', 'content-type', 'content-encoding', 'transfer-encoding', 'accept-ranges'],
       setHeaders,
       body: { kind: 'none' },
@@ -202,7 +199,7 @@ export function labeledPlan(
   }
   setHeaders['content-length'] = String(length);
   removeHeaders.push('transfer-encoding');
-  return { outcome: kind, status: undefined, resetRepresentation: false, removeHeaders, setHeaders, body, length, audit: { ...audit, outcome: kind } };
+  return { outcome: kind, status: undefined, removeHeaders, setHeaders, body, length, audit: { ...audit, outcome: kind } };
 }
 
 export function problemPlan(problem: Problem, audit: AuditEvent): ResponsePlan {
@@ -210,7 +207,6 @@ export function problemPlan(problem: Problem, audit: AuditEvent): ResponsePlan {
   return {
     outcome: 'blocked',
     status: problem.status,
-    resetRepresentation: true,
     removeHeaders: [...ERROR_REMOVED_HEADERS],
     setHeaders: { 'content-type': 'application/problem+json', 'content-length': String(json.length), 'cache-control': 'no-store' },
     body: { kind: 'bytes', bytes: json },
@@ -244,7 +240,6 @@ export function failurePlan(
     return {
       outcome: 'unlabeled',
       status: undefined,
-      resetRepresentation: false,
       removeHeaders: [LABEL_HEADERS.label, LABEL_HEADERS.msip],
       setHeaders,
       body: { kind: 'captured', prefix: undefined, skip: 0 },
