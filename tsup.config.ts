@@ -5,7 +5,7 @@ import { defineConfig } from 'tsup';
 // loaded together share one copy of every class (instanceof keeps working).
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', express: 'src/http/express.ts', koa: 'src/http/koa.ts' },
+    entry: { index: 'src/index.ts', express: 'src/http/express.ts', koa: 'src/http/koa.ts', 'scan-worker': 'src/http/scan-worker.ts' },
     format: ['esm', 'cjs'],
     target: 'node20',
     platform: 'node',
@@ -13,7 +13,8 @@ export default defineConfig([
     sourcemap: true,
     splitting: true,
     clean: false,
-    shims: false,
+    // The CommonJS build needs import.meta.url (scan-offload.ts locates dist/scan-worker.cjs).
+    shims: true,
   },
   {
     entry: { cli: 'src/cli/main.ts' },

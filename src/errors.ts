@@ -23,6 +23,9 @@ export type LabelgateErrorCode =
   | 'GRAPH_AUTH'
   | 'GRAPH_RESPONSE'
   | 'GRAPH_CONFIG'
+  | 'PARTIAL_CONTENT'
+  | 'CAPTURE_FAILED'
+  | 'LABELING_FAILED'
   | 'ABORTED';
 
 export class LabelgateError extends Error {

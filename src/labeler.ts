@@ -23,8 +23,8 @@ import type { LabelPolicy } from './policy/schema.js';
 import { classify } from './classify/index.js';
 import type { ClassifyInput, ClassifyOptions } from './classify/api.js';
 import { stamp, type StampOptions, type StampResult } from './pipeline/stamp.js';
-import type { ProtectHook } from './pipeline/label-document.js';
-import type { FormatLimits } from './formats/types.js';
+import { labelDocument, type LabelDocumentOptions, type LabelOutcome, type ProtectHook } from './pipeline/label-document.js';
+import type { FormatLimits, SourceBody } from './formats/types.js';
 
 export { findLabel };
 
@@ -79,6 +79,11 @@ export interface Labeler {
    * (metadata, markings) and return the labeled bytes with the label's HTTP headers.
    */
   stamp(input: Buffer | Uint8Array | string, options?: StampOptions): Promise<StampResult>;
+  /**
+   * Run the labeling pipeline on a captured body with this labeler's engine, protect hook and
+   * limits (the HTTP adapters use this). `options.limits` add to the labeler's limits.
+   */
+  labelDocument(body: SourceBody, options: Omit<LabelDocumentOptions, 'protect'>): Promise<LabelOutcome>;
   /** Release engine resources (Graph timers and sockets). */
   close(): Promise<void>;
 }
@@ -138,6 +143,13 @@ export function createLabeler(options: LabelerOptions = {}): Labeler {
         protect: options.protect,
         ...stampOptions,
         limits: { ...options.limits, ...stampOptions?.limits },
+      });
+    },
+    labelDocument(body, documentOptions) {
+      return labelDocument(engine, body, {
+        ...documentOptions,
+        protect: options.protect,
+        limits: { ...options.limits, ...documentOptions.limits },
       });
     },
     close() {

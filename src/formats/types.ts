@@ -84,8 +84,11 @@ export interface ApplyOptions extends FormatContext {
 export interface FormatHandler {
   /** Stable id: `csv`, `tsv`, `text`, `json`, `ndjson`, `pdf`, `xlsx`, `docx`, `pptx`, … */
   readonly id: string;
-  /** `text` formats are scanned as they stream and labeled in headers only. */
-  readonly family: 'text' | 'pdf' | 'ooxml';
+  /**
+   * `text` formats are scanned as they stream and labeled in headers only; `binary` is the
+   * headers-only fallback for in-scope content no registered handler understands.
+   */
+  readonly family: 'text' | 'pdf' | 'ooxml' | 'binary';
   /** Media types (lower case, no parameters) this handler claims. */
   readonly mediaTypes: readonly string[];
   /** File extensions (lower case, with dot). */

@@ -1,1 +1,344 @@
-export {};
+/**
+ * `labelgate/koa`: `koaLabeling(options)` for `app.use`, and `labelRoute(options)` for
+ * `@koa/router` routes. Like `koa-compress`: `await next()`, then, for an in-scope response, read
+ * `ctx.body` (Buffer, string, Node stream, web `ReadableStream`, `Blob`, `Response` or a JSON
+ * value), label it, and replace `ctx.body` with the stamped body.
+ *
+ * Order: `app.use(compress()); app.use(conditional()); app.use(etag()); app.use(koaLabeling())` —
+ * middleware registered before the labeler sees the labeled body and its headers.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { extname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
+import type { Labeler } from '../labeler.js';
+import { LabelgateError } from '../errors.js';
+import {
+  checkResolved,
+  cleanRequestId,
+  compileRouteOptions,
+  compileSettings,
+  matchRule,
+  resolveRoute,
+  routeFor,
+  safeCall,
+  userFromObject,
+  type CompiledRouteOptions,
+  type HttpLabelingOptions,
+  type HttpSettings,
+  type RouteLabelOptions,
+} from './options.js';
+import { decideScope, scopeHasExtension } from './scope.js';
+import { guardRequest, isFresh, restoreGuarded, type GuardedHeaders } from './conditional.js';
+import { abortedResult, failurePlan, labelCaptured, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
+import { resolveFailure } from './fail-mode.js';
+import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
+
+/** The part of a Koa context labelgate uses (Koa's `Context` fits). */
+export interface KoaContextLike {
+  method: string;
+  path: string;
+  status: number;
+  body: unknown;
+  respond?: boolean | undefined;
+  req: IncomingMessage;
+  res: ServerResponse;
+  state: unknown;
+  set(field: string, val: string | string[]): void;
+  remove(field: string): void;
+}
+
+export type KoaNext = () => Promise<unknown>;
+export type KoaLabelingOptions = HttpLabelingOptions<KoaContextLike>;
+export type KoaRouteOptions = RouteLabelOptions<KoaContextLike>;
+
+export interface KoaLabelingMiddleware {
+  (ctx: KoaContextLike, next: KoaNext): Promise<void>;
+  /** The labeler in use (close it on shutdown when it was created from options). */
+  readonly labeler: Labeler;
+}
+
+interface ContextState {
+  settings: HttpSettings<KoaContextLike>;
+  override: CompiledRouteOptions<KoaContextLike> | undefined;
+  guarded: GuardedHeaders | undefined;
+}
+
+const states = new WeakMap<KoaContextLike, ContextState>();
+
+function header(res: ServerResponse, name: string): string | undefined {
+  const v = res.getHeader(name);
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v.join(', ') : String(v);
+}
+
+function isNodeStream(body: unknown): body is NodeJS.ReadableStream & AsyncIterable<unknown> {
+  return typeof body === 'object' && body !== null && typeof (body as { pipe?: unknown }).pipe === 'function';
+}
+
+function asChunk(chunk: unknown): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw new LabelgateError('INPUT_INVALID', 'the response stream produced a chunk that is not bytes or text');
+}
+
+/** Koa's body, as an iterator of byte chunks (`undefined`: nothing to label). */
+function bodyIterator(body: unknown): AsyncIterator<unknown> | undefined {
+  if (body === null || body === undefined) return undefined;
+  if (Buffer.isBuffer(body) || typeof body === 'string') return [body][Symbol.iterator]() as unknown as AsyncIterator<unknown>;
+  if (isNodeStream(body)) return body[Symbol.asyncIterator]();
+  if (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) return Readable.fromWeb(body as never)[Symbol.asyncIterator]();
+  if (typeof Blob !== 'undefined' && body instanceof Blob) return Readable.fromWeb(body.stream() as never)[Symbol.asyncIterator]();
+  if (typeof Response !== 'undefined' && body instanceof Response) {
+    return body.body ? Readable.fromWeb(body.body as never)[Symbol.asyncIterator]() : [][Symbol.iterator]() as unknown as AsyncIterator<unknown>;
+  }
+  // Anything else Koa sends as JSON.
+  return [JSON.stringify(body)][Symbol.iterator]() as unknown as AsyncIterator<unknown>;
+}
+
+async function* concat(...sources: (Iterable<Buffer> | AsyncIterable<Buffer>)[]): AsyncGenerator<Buffer> {
+  for (const source of sources) yield* source;
+}
+
+async function* rest(iterator: AsyncIterator<unknown>): AsyncGenerator<Buffer> {
+  for (;;) {
+    const { done, value } = await iterator.next();
+    if (done) return;
+    yield asChunk(value);
+  }
+}
+
+function mayBeLabeled(settings: HttpSettings<KoaContextLike>, rule: unknown, override: CompiledRouteOptions<KoaContextLike> | undefined, ruleEnabled: boolean, path: string): boolean {
+  if (settings.guardAllRequests) return true;
+  if (override) return override.enabled !== false;
+  if (rule) return ruleEnabled;
+  if (settings.routesOnly || settings.global.enabled === false) return false;
+  const ext = extname(path).toLowerCase();
+  return ext !== '' && scopeHasExtension(settings.globalRoute.formats, ext);
+}
+
+/** Label the response of one request (after the downstream middleware ran). */
+async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaContextLike, state: ContextState, rule: ReturnType<typeof matchRule<KoaContextLike>>): Promise<void> {
+  const res = ctx.res;
+  if (ctx.respond === false || res.headersSent) return;
+  const route = routeFor(settings, rule, state.override);
+  const scope = decideScope(route, settings.routesOnly, {
+    method: ctx.method,
+    status: ctx.status,
+    contentType: header(res, 'content-type'),
+    disposition: header(res, 'content-disposition'),
+    path: ctx.path,
+  });
+  if (!scope.inScope) {
+    if (state.guarded && ctx.status === 200 && isFresh(state.guarded, header(res, 'etag'), header(res, 'last-modified'))) ctx.status = 304;
+    return;
+  }
+  const iterator = bodyIterator(ctx.body);
+  if (!iterator) return;
+
+  const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+  const info: DownloadInfo = {
+    method: ctx.method,
+    route: route.name ?? (typeof matched === 'string' ? matched : undefined),
+    requestId: safeCall(settings.requestId, ctx) ?? cleanRequestId(ctx.req.headers['x-request-id']) ?? randomUUID(),
+    user: safeCall(route.user, ctx) ?? userFromObject((ctx.state as { user?: unknown } | undefined)?.user),
+    filename: scope.filename,
+    identifier: safeCall(route.identifier, ctx) ?? scope.filename,
+    contentType: header(res, 'content-type'),
+    etag: header(res, 'etag'),
+    ifNoneMatch: state.guarded ? state.guarded.ifNoneMatch : ctx.req.headers['if-none-match'],
+    cors: res.hasHeader('access-control-allow-origin'),
+    startedAt: performance.now(),
+  };
+  const logger: AuditLogger = settings.logger ?? (isAuditLogger((ctx.req as { log?: unknown }).log) ? ((ctx.req as { log?: unknown }).log as AuditLogger) : defaultAuditLogger());
+  const abort = new AbortController();
+  let capture: Capture | undefined;
+  let logged = false;
+  const audit = (result: LabelResult, status: number | undefined, bytesOut: number) => {
+    if (logged) return;
+    logged = true;
+    writeAudit(logger, { ...result.audit, status, bytesOut, durationMs: Math.round((performance.now() - info.startedAt) * 10) / 10 });
+  };
+  const dispose = () => void capture?.spool.dispose().catch(() => {});
+  const onClose = () => {
+    if (res.writableFinished) return;
+    abort.abort();
+    void iterator.return?.();
+    if (capture) audit(abortedResult(info, route, capture.spool.size), undefined, 0);
+    dispose();
+  };
+  res.once('close', onClose);
+  const expose = header(res, 'access-control-expose-headers');
+  const originalLength = header(res, 'content-length');
+
+  const apply = (plan: ResponsePlan, body: AsyncIterable<Buffer> | undefined) => {
+    if (plan.status !== undefined) ctx.status = plan.status;
+    if (plan.body.kind === 'none') ctx.body = null;
+    else if (plan.body.kind === 'bytes') ctx.body = plan.body.bytes;
+    else if (body) {
+      const stream = Readable.from(body, { objectMode: false });
+      stream.once('close', dispose);
+      ctx.body = stream;
+    }
+    for (const h of plan.removeHeaders) ctx.remove(h);
+    for (const [k, v] of Object.entries(plan.setHeaders)) ctx.set(k, v);
+    if (plan.body.kind === 'none' && plan.status === 304) ctx.status = 304;
+    const finished = () => {
+      res.off('close', onClose);
+      audit(plan, ctx.status, plan.length);
+    };
+    res.once('finish', finished);
+  };
+
+  /** Before or during capture: the body is incomplete, so headers-only for open/label. */
+  const failStreaming = async (err: unknown, continuation: AsyncIterable<Buffer> | undefined) => {
+    const resolution = await resolveFailure(err, {
+      labeler: settings.labeler,
+      route,
+      requestId: info.requestId,
+      body: undefined,
+      contentType: info.contentType,
+      identifier: info.identifier,
+      user: info.user,
+      signal: abort.signal,
+    });
+    if (abort.signal.aborted) return;
+    const plan = failurePlan(resolution, info, route, capture?.spool.size ?? 0, expose, false);
+    if (plan.outcome === 'blocked') {
+      void iterator.return?.();
+      dispose();
+      apply(plan, undefined);
+    } else {
+      // Every captured byte must be on disk before it is replayed ahead of the rest of the body.
+      if (capture) await capture.spool.seal();
+      apply({ ...plan, body: { kind: 'captured', prefix: undefined, skip: 0 } }, continuation);
+      // The original bytes keep flowing: their length (if the app declared one) still holds.
+      if (originalLength !== undefined) ctx.set('content-length', originalLength);
+    }
+  };
+
+  const encoding = header(res, 'content-encoding');
+  if (scope.partial || (encoding && encoding.toLowerCase() !== 'identity')) {
+    const err = scope.partial
+      ? new LabelgateError('PARTIAL_CONTENT', 'a partial (206) response cannot be labeled; labeled routes must not serve byte ranges')
+      : new LabelgateError('FORMAT_UNSUPPORTED', `a compressed (Content-Encoding: ${encoding}) response cannot be labeled; register compression before labelgate`);
+    await failStreaming(err, rest(iterator));
+    return;
+  }
+
+  capture = startCapture(settings, route, info);
+  const spool = capture.spool;
+  for (;;) {
+    let step: IteratorResult<unknown>;
+    try {
+      step = await iterator.next();
+    } catch (err) {
+      // The app's own stream failed: that is the app's error, not a labeling failure.
+      dispose();
+      if (abort.signal.aborted) return;
+      throw err;
+    }
+    if (abort.signal.aborted) return;
+    if (step.done) break;
+    const chunk = asChunk(step.value);
+    let ok: boolean;
+    try {
+      ok = spool.write(chunk);
+    } catch (err) {
+      const captured = capture;
+      await failStreaming(err, concat(captured.spool.read(0), [chunk], rest(iterator)));
+      return;
+    }
+    if (!ok) await new Promise<void>((resolve) => spool.onceDrained(resolve));
+  }
+
+  const result = await labelCaptured(settings, route, capture, info, abort.signal, expose);
+  if (result.outcome === 'aborted' || abort.signal.aborted) {
+    dispose();
+    return;
+  }
+  const parts = result.body.kind === 'captured' ? concat(result.body.prefix ? [result.body.prefix] : [], spool.read(result.body.skip)) : undefined;
+  if (parts && spool.location === 'memory') {
+    // Small bodies: one buffer, so Koa sets Content-Length and sends it in one write.
+    const buffers: Buffer[] = [];
+    for await (const part of parts) buffers.push(part);
+    dispose();
+    apply({ ...result, body: { kind: 'bytes', bytes: Buffer.concat(buffers, result.length) } }, undefined);
+    return;
+  }
+  if (!parts) dispose();
+  apply(result, parts);
+}
+
+/** `app.use(koaLabeling(options))`: label every in-scope download of the app. */
+export function koaLabeling(options: KoaLabelingOptions = {}): KoaLabelingMiddleware {
+  const settings = compileSettings<KoaContextLike>(options, 'koaLabeling options');
+  const middleware = (ctx: KoaContextLike, next: KoaNext) => run(settings, ctx, next, undefined);
+  return Object.assign(middleware, { labeler: settings.labeler });
+}
+
+async function run(settings: HttpSettings<KoaContextLike>, ctx: KoaContextLike, next: KoaNext, override: CompiledRouteOptions<KoaContextLike> | undefined): Promise<void> {
+  if (states.has(ctx)) {
+    await next();
+    return;
+  }
+  const rule = settings.rules.length > 0 ? matchRule(settings, ctx.method, ctx.path, ctx) : undefined;
+  const state: ContextState = { settings, override, guarded: undefined };
+  if (ctx.method === 'GET' && mayBeLabeled(settings, rule, override, rule?.options.enabled !== false, ctx.path)) state.guarded = guardRequest(ctx.req.headers);
+  states.set(ctx, state);
+  try {
+    await next();
+  } finally {
+    // Middleware registered before the labeler sees the request as it came.
+    if (state.guarded) restoreGuarded(ctx.req.headers, state.guarded);
+  }
+  await labelResponse(settings, ctx, state, rule);
+}
+
+export interface LabelRouteOptions extends KoaRouteOptions {
+  /** Only used when no `koaLabeling` middleware runs before this route: the labeler to use. */
+  labeler?: Labeler | undefined;
+  /** Only used without `koaLabeling`: the audit logger. */
+  logger?: AuditLogger | undefined;
+  /** Only used without `koaLabeling`: the temp directory. */
+  tempDir?: string | undefined;
+}
+
+/**
+ * Route-level options for `@koa/router`: `router.get('/hr/export.csv', labelRoute({ minimumLabel: 'Confidential' }), handler)`.
+ * With `koaLabeling` installed it refines that middleware's options for this route; on its own it
+ * labels the route's responses itself.
+ */
+export function labelRoute(options: LabelRouteOptions = {}): (ctx: KoaContextLike, next: KoaNext) => Promise<void> {
+  const { labeler, logger, tempDir, ...routeOptions } = options;
+  const compiled = compileRouteOptions(routeOptions, 'labelRoute options');
+  checkResolved(resolveRoute([compiled], true), 'labelRoute options');
+  let standalone: HttpSettings<KoaContextLike> | undefined;
+  return async (ctx, next) => {
+    const state = states.get(ctx);
+    if (state) {
+      state.override = compiled;
+      const labeled = compiled.enabled !== false;
+      if (!labeled && state.guarded) {
+        restoreGuarded(ctx.req.headers, state.guarded);
+        state.guarded = undefined;
+      } else if (labeled && !state.guarded && ctx.method === 'GET') state.guarded = guardRequest(ctx.req.headers);
+      await next();
+      return;
+    }
+    if (compiled.enabled === false) {
+      await next();
+      return;
+    }
+    standalone ??= compileSettings<KoaContextLike>({ labeler, logger, tempDir }, 'labelRoute options');
+    await run(standalone, ctx, next, compiled);
+  };
+}
+
+export type { AuditLogger, AuditEvent } from './audit.js';
+export type { FailMode, RouteRule, RouteLabelOptions, HttpLabelingOptions, CustomSensitiveTypeInput } from './options.js';
+export type { Problem } from './fail-mode.js';
+/** Diagnostics: whether text formats are classified in worker threads here. */
+export { scanWorkersAvailable } from './scan-offload.js';

@@ -4,7 +4,7 @@
  * Every value is built so that no label name can inject a header or break the field syntax.
  */
 import type { KeyValuePair, SensitivityLabel } from '../graph-types.js';
-import { formatMsipHeader } from '../evaluate/msip.js';
+import { MSIP_KEY_PARTS, formatMsipHeader } from '../evaluate/msip.js';
 
 const utf8 = new TextEncoder();
 
@@ -30,13 +30,19 @@ export interface SensitivityLabelHeaderInput {
 
 /** `id="…", name="Confidential", sensitivity=2, method=standard` */
 export function sensitivityLabelHeader({ label, method }: SensitivityLabelHeaderInput): string {
-  const sensitivity = Number.isInteger(label.sensitivity) ? label.sensitivity : 0;
-  return `id=${sfText(label.id)}, name=${sfText(label.name)}, sensitivity=${sensitivity}, method=${method}`;
+  // sf-integer: at most 15 digits. A policy (or Graph) could hand over anything.
+  const sensitivity = Number.isSafeInteger(label.sensitivity) && Math.abs(label.sensitivity) <= 999_999_999_999_999 ? label.sensitivity : 0;
+  const token = method === 'privileged' ? 'privileged' : 'standard';
+  return `id=${sfText(String(label.id))}, name=${sfText(String(label.name))}, sensitivity=${sensitivity}, method=${token}`;
 }
 
-/** The `msip_labels` header value; `undefined` when there is nothing to carry. */
+/**
+ * The `msip_labels` header value; `undefined` when there is nothing to carry. Values are
+ * percent-encoded by `formatMsipHeader`; names come from file metadata too, so only names of the
+ * exact `MSIP_Label_<GUID>_<Attribute>` form (ASCII letters, digits, `_.-`) are carried.
+ */
 export function msipLabelsHeader(metadata: readonly KeyValuePair[]): string | undefined {
-  const value = formatMsipHeader(metadata);
+  const value = formatMsipHeader(metadata.filter((p) => typeof p.name === 'string' && MSIP_KEY_PARTS.test(p.name) && typeof p.value === 'string'));
   return value === '' ? undefined : value;
 }
 

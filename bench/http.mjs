@@ -1,0 +1,175 @@
+// HTTP middleware benchmark: the same routes with and without expressLabeling, measured in one
+// run against a server in a child process (so client and server do not share an event loop).
+//
+//   npm run build && node bench/http.mjs
+//
+// Environment: BENCH_CSV_MB (10), BENCH_ROUNDS (21), BENCH_JSON_BATCHES (25), BENCH_JSON_BATCH (200),
+// BENCH_EXPORT_MB (1024; 0 skips the big-export memory runs).
+import { fork } from 'node:child_process';
+import http from 'node:http';
+import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { Socket } from 'node:net';
+import { expressLabeling } from '../dist/express.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
+const JSON_BATCHES = Number(process.env.BENCH_JSON_BATCHES ?? 25);
+const JSON_BATCH = Number(process.env.BENCH_JSON_BATCH ?? 200);
+const EXPORT_MB = Number(process.env.BENCH_EXPORT_MB ?? 1024);
+
+// BENCH_SERVER_NODE_ARGS: extra node flags for the server, e.g. "--cpu-prof" to profile it.
+const serverArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const server = fork(new URL('./_http-server.mjs', import.meta.url), { env: { ...process.env }, execArgv: ['--expose-gc', ...serverArgs] });
+const [{ plain, labeled, noop }] = await once(server, 'message');
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+function get(port, path) {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const req = http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
+      let bytes = 0;
+      res.on('data', (c) => (bytes += c.length));
+      res.on('end', () => resolve({ ms: Number(process.hrtime.bigint() - start) / 1e6, bytes, status: res.statusCode, headers: res.headers }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
+
+/**
+ * The middleware alone on real ServerResponse objects: install, the writeHead-time decision and
+ * pass-through, minus the same response without it. Microseconds per response.
+ */
+function passThroughCost() {
+  const mw = expressLabeling({ logger: { info() {}, warn() {}, error() {} } });
+  const socket = new Socket();
+  const one = (withMiddleware) => {
+    const req = new http.IncomingMessage(socket);
+    req.method = 'GET';
+    req.url = '/api/orders/42';
+    req.headers = { host: 'localhost' };
+    const res = new http.ServerResponse(req);
+    if (withMiddleware) mw(req, res, () => {});
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.writeHead(200);
+  };
+  const run = (withMiddleware, n) => {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) one(withMiddleware);
+    return Number(process.hrtime.bigint() - start) / 1e3 / n;
+  };
+  run(false, 50_000);
+  run(true, 50_000);
+  const diffs = [];
+  for (let i = 0; i < 9; i++) diffs.push(run(true, 50_000) - run(false, 50_000));
+  return median(diffs);
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (n, d = 1) => n.toFixed(d);
+
+async function compare(path, rounds) {
+  for (let i = 0; i < 3; i++) {
+    await get(plain, path);
+    await get(labeled, path);
+  }
+  const a = [];
+  const b = [];
+  let check;
+  for (let i = 0; i < rounds; i++) {
+    // Alternate the order so drift affects both sides alike.
+    if (i % 2 === 0) {
+      a.push((await get(plain, path)).ms);
+      const r = await get(labeled, path);
+      b.push(r.ms);
+      check = r;
+    } else {
+      const r = await get(labeled, path);
+      b.push(r.ms);
+      check = r;
+      a.push((await get(plain, path)).ms);
+    }
+  }
+  return { without: median(a), with: median(b), label: check.headers['sensitivity-label'], bytes: check.bytes };
+}
+
+async function serverCpu() {
+  server.send({ cmd: 'cpu' });
+  const [{ usage }] = await once(server, 'message');
+  return usage.user + usage.system;
+}
+
+/**
+ * Per request: wall-clock ms (client side) and server CPU µs, in rotating batches over the plain
+ * app, the labeled app and an app with one no-op middleware (the cost of any extra layer).
+ * BENCH_AA=1 puts the plain app on every side: the noise floor of this measurement here.
+ */
+async function compareBatches(path) {
+  const ports = process.env.BENCH_AA === '1' ? [plain, plain, plain] : [plain, labeled, noop];
+  const wall = [[], [], []];
+  const cpu = [[], [], []];
+  const batch = async (side) => {
+    const cpuStart = await serverCpu();
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < JSON_BATCH; i++) await get(ports[side], path);
+    wall[side].push(Number(process.hrtime.bigint() - start) / 1e6 / JSON_BATCH);
+    cpu[side].push(((await serverCpu()) - cpuStart) / JSON_BATCH);
+  };
+  for (const side of [0, 1, 2]) await batch(side);
+  for (const list of [...wall, ...cpu]) list.length = 0;
+  for (let i = 0; i < JSON_BATCHES; i++) for (let k = 0; k < 3; k++) await batch((i + k) % 3);
+  return { wall: wall.map(median), cpu: cpu.map(median) };
+}
+
+async function memory(port, path) {
+  server.send({ cmd: 'sample-start' });
+  await once(server, 'message');
+  const r = await get(port, path);
+  server.send({ cmd: 'sample-stop' });
+  const [{ base, peak }] = await once(server, 'message');
+  return { ...r, growthMb: (peak - base) / 1024 / 1024, baseMb: base / 1024 / 1024 };
+}
+
+console.log(`HTTP middleware benchmark — Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
+
+const json = await compareBatches('/api/order');
+console.log(
+  `small JSON (non-report): without ${fmt(json.wall[0] * 1000, 0)} µs, with ${fmt(json.wall[1] * 1000, 0)} µs per request → ratio ${fmt(json.wall[1] / json.wall[0], 3)} (goal ≤ 1.05); ` +
+    `server CPU ${fmt(json.cpu[0], 1)} → ${fmt(json.cpu[1], 1)} µs/request (ratio ${fmt(json.cpu[1] / json.cpu[0], 3)})`,
+);
+console.log(
+  `  any one no-op middleware: ${fmt(json.wall[2] * 1000, 0)} µs (ratio ${fmt(json.wall[2] / json.wall[0], 3)}), server CPU ${fmt(json.cpu[2], 1)} µs (ratio ${fmt(json.cpu[2] / json.cpu[0], 3)}); ` +
+    `labelgate vs no-op: ${fmt(json.wall[1] / json.wall[2], 3)} wall, ${fmt(json.cpu[1] / json.cpu[2], 3)} CPU`,
+);
+console.log(`  labelgate's own work on a pass-through response (in-process, no network): ${fmt(passThroughCost(), 2)} µs`);
+
+const csv = await compare('/export.csv', ROUNDS);
+console.log(
+  `${process.env.BENCH_CSV_MB ?? 10} MB CSV export (generated, streamed): without ${fmt(csv.without)} ms, with ${fmt(csv.with)} ms → ratio ${fmt(csv.with / csv.without, 2)} (goal ≤ 1.3)  [${csv.label}]`,
+);
+const fixed = await compare('/export-fixed.csv', ROUNDS);
+console.log(`  same export, fixed label (capture + replay, no classifier): with ${fmt(fixed.with)} ms → ratio ${fmt(fixed.with / fixed.without, 2)}`);
+const pre = await compare('/prebuilt.csv', ROUNDS);
+console.log(`${process.env.BENCH_CSV_MB ?? 10} MB CSV res.send(prebuilt buffer): without ${fmt(pre.without)} ms, with ${fmt(pre.with)} ms → ratio ${fmt(pre.with / pre.without, 2)}`);
+
+if (EXPORT_MB > 0) {
+  const tempBefore = readdirSync(tmpdir()).filter((f) => /^labelgate-\d+-[0-9a-f]+\.part$/.test(f)).length;
+  for (const [title, port, path] of [
+    ['streamed non-report (pass-through)', labeled, '/stream-big.html'],
+    ['streamed CSV export, fixed label (capture + spill + replay)', labeled, '/export-big-fixed.csv'],
+    ['streamed CSV export, classified', labeled, '/export-big.csv'],
+  ]) {
+    const m = await memory(port, path);
+    const outcome = m.status === 200 ? (m.headers['sensitivity-label'] ? 'labeled' : 'untouched') : `status ${m.status}`;
+    console.log(`${EXPORT_MB} MB ${title}: ${fmt(m.ms / 1000, 1)} s, ${fmt(m.bytes / 1024 / 1024, 0)} MB received, ${outcome}, RSS growth ${fmt(m.growthMb)} MB (goal ≤ 64)`);
+  }
+  // Temp files are removed right after the response ends: give the unlink a moment.
+  const spoolFiles = () => readdirSync(tmpdir()).filter((f) => /^labelgate-\d+-[0-9a-f]+\.part$/.test(f)).length;
+  for (let i = 0; i < 50 && spoolFiles() > tempBefore; i++) await new Promise((r) => setTimeout(r, 50));
+  const tempAfter = spoolFiles();
+  console.log(`temp files left behind: ${tempAfter - tempBefore}`);
+}
+
+server.send({ cmd: 'exit' });
+agent.destroy();

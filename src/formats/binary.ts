@@ -1,0 +1,36 @@
+/**
+ * The headers-only fallback: for content that is in scope (an attachment, or a PDF/OOXML download
+ * before its handler is registered) but that no registered handler understands. It cannot read or
+ * write a label inside the file and has no text to classify, so the label travels in HTTP headers
+ * only and comes from the route (fixed or minimum label) or the policy's default label.
+ *
+ * It is deliberately NOT listed in `FORMAT_HANDLERS`: detection never picks it, callers fall back
+ * to it explicitly when `detectFormat` finds nothing.
+ */
+import type { KeyValuePair } from '../graph-types.js';
+import { applyMetadataChange } from '../evaluate/msip.js';
+import { metadataWithAppliedBits, type StampPlan } from '../evaluate/plan.js';
+import type { ApplyResult, FormatHandler } from './types.js';
+
+const NOTHING_APPLIED = { header: false, footer: false, watermark: false, encryption: false } as const;
+
+export const headersOnlyHandler: FormatHandler = {
+  id: 'binary',
+  family: 'binary',
+  mediaTypes: [],
+  extensions: [],
+  embedsLabel: false,
+  sniff: () => false,
+  // No text: a binary body classifies as nothing rather than as noise.
+  // eslint-disable-next-line require-yield
+  async *extractText() {},
+  readLabel: async (): Promise<KeyValuePair[]> => [],
+  async apply(_body, plan: StampPlan): Promise<ApplyResult> {
+    const applied = { ...NOTHING_APPLIED };
+    return {
+      body: { kind: 'unchanged' },
+      applied,
+      metadata: applyMetadataChange([], metadataWithAppliedBits(plan, applied), plan.metadataToRemove),
+    };
+  },
+};

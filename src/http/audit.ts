@@ -1,0 +1,91 @@
+/**
+ * The audit log: one pino event per in-scope download (labeled, blocked, passed unlabeled, given
+ * the fail-safe label, or aborted by the client). It records what was decided and why — label,
+ * responsible sensitive type ids with counts, sizes, timing, where the decision came from — and
+ * never a matched value or any content. Messages of foreign errors are not logged either.
+ */
+import { pino } from 'pino';
+import type { ClassificationResult } from '../graph-types.js';
+import type { LabelgateError } from '../errors.js';
+import type { LabelOutcome } from '../pipeline/label-document.js';
+import type { FailMode } from './options.js';
+
+/** The part of a pino logger the audit needs (pino, pino-http's `req.log`, or compatible). */
+export interface AuditLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export type AuditOutcome = 'labeled' | 'not-modified' | 'blocked' | 'unlabeled' | 'fail-safe' | 'aborted';
+
+export interface AuditEvent {
+  event: 'labelgate.download';
+  outcome: AuditOutcome;
+  /** The route pattern (never the raw URL: paths and queries can carry personal data). */
+  route: string | undefined;
+  method: string;
+  requestId: string | undefined;
+  user: string | undefined;
+  /** The file identifier (Content-Disposition file name by default). */
+  file: string | undefined;
+  format: string | undefined;
+  /** HTTP status sent to the client (absent for aborts). */
+  status: number | undefined;
+  labelId: string | undefined;
+  labelName: string | undefined;
+  /** `applied`, `kept` (the file already carried it) or `none`. */
+  change: LabelOutcome['change'] | undefined;
+  actionSource: LabelOutcome['actionSource'] | undefined;
+  responsibleSensitiveTypeIds: string[];
+  sensitiveTypes: { id: string; count: number; confidence: number }[];
+  decisionSource: LabelOutcome['decisionSource'] | undefined;
+  bytesIn: number;
+  bytesOut: number;
+  durationMs: number;
+  failMode: FailMode;
+  /** Why the download was not labeled normally. */
+  error: { code: string; message: string } | undefined;
+}
+
+export const AUDIT_MESSAGE = 'labelgate download';
+
+let fallbackLogger: AuditLogger | undefined;
+
+/** The logger used when neither the options nor the request (pino-http) provide one. */
+export function defaultAuditLogger(): AuditLogger {
+  fallbackLogger ??= pino({ name: 'labelgate' });
+  return fallbackLogger;
+}
+
+export function isAuditLogger(value: unknown): value is AuditLogger {
+  const v = value as Partial<AuditLogger> | null | undefined;
+  return typeof v?.info === 'function' && typeof v.warn === 'function' && typeof v.error === 'function';
+}
+
+export function sensitiveTypesOf(results: readonly ClassificationResult[] | undefined): AuditEvent['sensitiveTypes'] {
+  return (results ?? []).map((r) => ({ id: r.sensitiveTypeId, count: r.count, confidence: r.confidenceLevel }));
+}
+
+/** Error fields for the log: code and labelgate's own message (never content, never a foreign message). */
+export function auditError(err: LabelgateError | undefined): AuditEvent['error'] {
+  return err ? { code: err.code, message: err.message } : undefined;
+}
+
+const LEVEL: Record<AuditOutcome, 'info' | 'warn' | 'error'> = {
+  labeled: 'info',
+  'not-modified': 'info',
+  aborted: 'info',
+  'fail-safe': 'warn',
+  unlabeled: 'error',
+  blocked: 'error',
+};
+
+/** Write one audit event. A failing logger must not break the download. */
+export function writeAudit(logger: AuditLogger, event: AuditEvent): void {
+  try {
+    logger[LEVEL[event.outcome]]({ labelgate: event }, AUDIT_MESSAGE);
+  } catch {
+    // Logging is best effort.
+  }
+}

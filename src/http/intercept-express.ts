@@ -1,0 +1,409 @@
+/**
+ * Response interception for Node/Express, in the way `compression` and `on-headers` hook a
+ * response — `writeHead`, `write`, `end`, `flushHeaders` are wrapped per response — with what a
+ * labeler needs beyond them:
+ * - the in-scope decision runs when headers are about to be written (explicitly, or implicitly by
+ *   the first write/end), and for in-scope responses the headers are *held back*: nothing reaches
+ *   the socket until labeling is done;
+ * - out-of-scope responses go straight to the original methods (no copy, no buffering);
+ * - captured writes honour backpressure (`false` until the capture drains, then `'drain'` on the
+ *   response) and their callbacks (which `compression` drops);
+ * - a client abort (`'close'` before `'finish'`) is reported once; later writes behave as on a
+ *   destroyed response.
+ *
+ * This module knows nothing about labels: the adapter decides through `InterceptHandlers` and
+ * sends its own output with `send`.
+ */
+import type { ServerResponse } from 'node:http';
+import {
+  INTERCEPTOR,
+  NodeServerResponse,
+  endWrapper,
+  flushHeadersWrapper,
+  adoptHeaders,
+  afterEnd,
+  hasOwn,
+  toBuffer,
+  patchServerResponse,
+  writeHeadWrapper,
+  writeWrapper,
+  type AnyMethod,
+  type HookTarget,
+  type Intercepted,
+} from './response-hooks.js';
+
+type Callback = (err?: Error | null) => void;
+
+export type InterceptMode =
+  /** Headers not written yet, no decision. */
+  | 'pending'
+  /** Out of scope (or released after a fail-open): the original methods. */
+  | 'pass'
+  /** Writes go to the capture sink. */
+  | 'capture'
+  /** The app ended its body while capturing; labeling/sending in progress. */
+  | 'ended'
+  /** Waiting for an asynchronous decision; the app's writes queue up (with backpressure). */
+  | 'hold'
+  /** Our output is being written; app writes queue up and follow when `continueWithApp`. */
+  | 'sending'
+  /** A 304 derived for an out-of-scope response: the app's body is dropped. */
+  | 'discard'
+  /** Our own response is complete; what the app still writes is dropped. */
+  | 'closed'
+  /** The client went away: the original (destroyed) response handles everything. */
+  | 'aborted';
+
+export interface CaptureSink {
+  /** Store a chunk; throw (without storing) to fail the capture; `false` = wait for `onceDrained`. */
+  write(chunk: Buffer, callback?: Callback): boolean;
+  onceDrained(listener: () => void): void;
+}
+
+export interface InterceptHandlers {
+  /**
+   * Headers are about to be written (status and headers are final on `res`). Must call one of
+   * `pass`, `capture`, `hold`, `notModified` synchronously.
+   */
+  decide(): void;
+  /** The app ended its response while capturing (the sink has every byte). */
+  captureEnded(): void;
+  /** `sink.write` threw: the chunk was not stored; the interceptor now holds (queues) app writes. */
+  captureFailed(err: unknown): void;
+  /** The client went away before the response finished. */
+  aborted(): void;
+}
+
+export interface SendOptions {
+  /** Status to send (default: `res.statusCode`). */
+  status?: number | undefined;
+  /** Header changes, applied just before the headers are written. */
+  headers?: ((res: ServerResponse) => void) | undefined;
+  /** Body parts, written with backpressure. */
+  parts: Iterable<Buffer> | AsyncIterable<Buffer>;
+  /** After the parts, let the app's queued and further writes through (fail open / fail-safe label). */
+  continueWithApp: boolean;
+}
+
+// Shared empty queue until something is queued (pass-through responses never allocate one).
+const NO_QUEUE: { chunk: Buffer; callback: Callback | undefined }[] = [];
+Object.freeze(NO_QUEUE);
+
+
+export class ResponseInterceptor implements HookTarget {
+  mode: InterceptMode = 'pending';
+  /** Bytes the app wrote in pass mode after a fail-open release (counted only when asked). */
+  passBytes = 0;
+  countPassBytes = false;
+  private readonly res: ServerResponse;
+  /** Who decides for this response. */
+  readonly handlers: InterceptHandlers;
+  private sink: CaptureSink | undefined;
+  private queue: { chunk: Buffer; callback: Callback | undefined }[] = NO_QUEUE;
+  private appEnded = false;
+  private appEndCallback: Callback | undefined;
+  private owedDrain = false;
+  private watching = false;
+  /** Intercepting through the patched `ServerResponse.prototype` (no own properties on the response). */
+  readonly viaPrototype: boolean;
+  /** @internal the layer below labelgate */
+  readonly origWriteHead: AnyMethod;
+  /** @internal */
+  readonly origWrite: AnyMethod;
+  /** @internal */
+  readonly origEnd: AnyMethod;
+  private readonly origFlushHeaders: AnyMethod;
+
+  constructor(res: ServerResponse, handlers: InterceptHandlers) {
+    this.res = res;
+    this.handlers = handlers;
+    const r = res as Intercepted;
+    if (r[INTERCEPTOR]) throw new Error('labelgate: a response can only be intercepted once');
+    r[INTERCEPTOR] = this;
+    const wrappedBefore = hasOwn(res, 'writeHead') || hasOwn(res, 'write') || hasOwn(res, 'end') || hasOwn(res, 'flushHeaders');
+    if (!wrappedBefore && res instanceof NodeServerResponse) {
+      const o = patchServerResponse();
+      this.viaPrototype = true;
+      this.origWriteHead = o.writeHead;
+      this.origWrite = o.write;
+      this.origEnd = o.end;
+      this.origFlushHeaders = o.flushHeaders;
+      return;
+    }
+    this.viaPrototype = false;
+    this.origWriteHead = res.writeHead as AnyMethod;
+    this.origWrite = res.write as AnyMethod;
+    this.origEnd = res.end as AnyMethod;
+    this.origFlushHeaders = res.flushHeaders as AnyMethod;
+    res.writeHead = writeHeadWrapper as ServerResponse['writeHead'];
+    res.write = writeWrapper as ServerResponse['write'];
+    res.end = endWrapper as ServerResponse['end'];
+    res.flushHeaders = flushHeadersWrapper;
+  }
+
+  /** Watch for a client abort (only responses we hold or capture need it). */
+  private watchClose(): void {
+    if (this.watching) return;
+    this.watching = true;
+    this.res.on('close', () => {
+      if (this.res.writableFinished || this.mode === 'pass' || this.mode === 'aborted') return;
+      this.mode = 'aborted';
+      this.queue = NO_QUEUE;
+      this.handlers.aborted();
+    });
+  }
+
+  /** @internal wrapper bodies */
+  writeHeadCall(res: ServerResponse, args: IArguments): unknown {
+    const mode = this.mode;
+    if (mode === 'pass' || mode === 'aborted') return this.origWriteHead.apply(res, args as unknown as unknown[]);
+    if (mode !== 'pending') return res;
+    const statusCode = args[0] as number;
+    const [reason, headers] = typeof args[1] === 'string' ? [args[1], args[2]] : [undefined, args[1]];
+    res.statusCode = statusCode;
+    if (reason !== undefined) res.statusMessage = reason;
+    adoptHeaders(res, headers);
+    this.handlers.decide();
+    const after = this.current();
+    if (after === 'pass' || after === 'discard') return this.origWriteHead.call(res, res.statusCode);
+    return res;
+  }
+
+  /** @internal */
+  writeCall(res: ServerResponse, args: IArguments): boolean {
+    if (this.mode === 'pass') {
+      if (this.countPassBytes && args[0]) {
+        const chunk = args[0];
+        this.passBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof args[1] === 'string' ? (args[1] as BufferEncoding) : 'utf8') : (chunk as Uint8Array).byteLength;
+      }
+      return this.origWrite.apply(res, args as unknown as unknown[]) as boolean;
+    }
+    if (this.mode === 'aborted') return this.origWrite.apply(res, args as unknown as unknown[]) as boolean;
+    if (this.mode === 'pending') {
+      this.handlers.decide();
+      if (this.current() === 'pass') return this.origWrite.apply(res, args as unknown as unknown[]) as boolean;
+    }
+    let [chunk, encoding, callback] = [args[0], args[1], args[2]];
+    if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
+    return this.onWrite(toBuffer(chunk, encoding as BufferEncoding | undefined), callback as Callback | undefined);
+  }
+
+  /** @internal */
+  endCall(res: ServerResponse, args: IArguments): unknown {
+    if (this.mode === 'pass' || this.mode === 'aborted') return this.origEnd.apply(res, args as unknown as unknown[]);
+    if (this.mode === 'pending') {
+      this.handlers.decide();
+      if (this.current() === 'pass') return this.origEnd.apply(res, args as unknown as unknown[]);
+    }
+    let [chunk, encoding, callback] = [args[0], args[1], args[2]];
+    if (typeof chunk === 'function') [callback, chunk, encoding] = [chunk, undefined, undefined];
+    else if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
+    this.onEnd(chunk ? toBuffer(chunk, encoding as BufferEncoding | undefined) : undefined, callback as Callback | undefined);
+    return res;
+  }
+
+  /** @internal */
+  flushHeadersCall(res: ServerResponse): void {
+    if (this.mode === 'pending') this.handlers.decide();
+    const mode = this.current();
+    if (mode === 'pass' || mode === 'aborted') this.origFlushHeaders.call(res);
+  }
+
+  private enqueue(item: { chunk: Buffer; callback: Callback | undefined }): void {
+    if (this.queue === NO_QUEUE) this.queue = [];
+    this.queue.push(item);
+  }
+
+  /** The interceptor of a response, if labelgate intercepts it. */
+  /** Is the response intercepted (by this or another copy of labelgate)? */
+  static isIntercepted(res: ServerResponse): boolean {
+    return (res as Intercepted)[INTERCEPTOR] !== undefined;
+  }
+
+  static of(res: ServerResponse): ResponseInterceptor | undefined {
+    const target = (res as Intercepted)[INTERCEPTOR];
+    return target instanceof ResponseInterceptor ? target : undefined;
+  }
+
+  /** The mode, read fresh (handlers change it during calls). */
+  current(): InterceptMode {
+    return this.mode;
+  }
+
+  // --- decisions (called from handlers.decide or later) -------------------------------------
+
+  pass(): void {
+    this.mode = 'pass';
+  }
+
+  /** The response becomes a 304 without body (headers describing the body are removed). */
+  notModified(): void {
+    const res = this.res;
+    res.statusCode = 304;
+    for (const h of ['content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'content-range']) res.removeHeader(h);
+    this.mode = 'discard';
+  }
+
+  capture(sink: CaptureSink): void {
+    this.sink = sink;
+    this.mode = 'capture';
+    this.watchClose();
+  }
+
+  hold(): void {
+    this.mode = 'hold';
+    this.watchClose();
+  }
+
+  /** The app has called `end`. */
+  get ended(): boolean {
+    return this.appEnded;
+  }
+
+  // --- app writes ---------------------------------------------------------------------------
+
+  private onWrite(chunk: Buffer, callback: Callback | undefined): boolean {
+    switch (this.mode) {
+      case 'capture':
+        if (this.appEnded) break;
+        try {
+          const ok = this.sink!.write(chunk, callback);
+          if (!ok) {
+            this.owedDrain = true;
+            this.sink!.onceDrained(() => this.emitDrain());
+          }
+          return ok;
+        } catch (err) {
+          this.mode = 'hold';
+          this.enqueue({ chunk, callback });
+          this.owedDrain = true;
+          this.handlers.captureFailed(err);
+          return false;
+        }
+      case 'hold':
+      case 'sending':
+        if (this.appEnded) break;
+        this.enqueue({ chunk, callback });
+        this.owedDrain = true;
+        return false;
+      case 'discard':
+      case 'closed':
+        if (this.appEnded) break;
+        // Like Node for a body-less response: accepted and ignored.
+        if (callback) process.nextTick(callback, null);
+        return true;
+      default:
+        break;
+    }
+    if (callback) process.nextTick(callback, afterEnd());
+    return false;
+  }
+
+  private onEnd(chunk: Buffer | undefined, callback: Callback | undefined): void {
+    if (this.appEnded) {
+      if (callback) this.whenFinished(callback);
+      return;
+    }
+    this.appEnded = true;
+    switch (this.mode) {
+      case 'capture':
+        if (chunk) {
+          try {
+            this.sink!.write(chunk);
+          } catch (err) {
+            this.mode = 'hold';
+            this.enqueue({ chunk, callback: undefined });
+            this.appEndCallback = callback;
+            this.handlers.captureFailed(err);
+            return;
+          }
+        }
+        this.appEndCallback = callback;
+        this.mode = 'ended';
+        this.handlers.captureEnded();
+        return;
+      case 'hold':
+      case 'sending':
+        if (chunk) this.enqueue({ chunk, callback: undefined });
+        this.appEndCallback = callback;
+        return;
+      case 'discard':
+        this.mode = 'pass';
+        this.origEnd.call(this.res, callback);
+        return;
+      default:
+        if (callback) this.whenFinished(callback);
+    }
+  }
+
+  private whenFinished(callback: Callback): void {
+    if (this.res.writableFinished) process.nextTick(callback, null);
+    else this.res.once('finish', () => callback(null));
+  }
+
+  private emitDrain(): void {
+    if (!this.owedDrain || (this.mode !== 'capture' && this.mode !== 'pass')) return;
+    this.owedDrain = false;
+    this.res.emit('drain');
+  }
+
+  // --- our output ---------------------------------------------------------------------------
+
+  private waitDrain(): Promise<void> {
+    const res = this.res;
+    return new Promise((resolve) => {
+      if (res.destroyed) return resolve();
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  }
+
+  private async writeOut(chunk: Buffer, callback?: Callback): Promise<boolean> {
+    if (this.current() === 'aborted') return false;
+    if (!this.origWrite.call(this.res, chunk, callback) && this.current() !== 'aborted') await this.waitDrain();
+    return this.current() !== 'aborted';
+  }
+
+  /**
+   * Write our response: headers, then `parts`; then either end it, or release the app's queued and
+   * further writes. Returns the bytes written by us (0 when the client went away first).
+   */
+  async send(options: SendOptions): Promise<number> {
+    const res = this.res;
+    if (this.mode === 'aborted') return 0;
+    this.mode = options.continueWithApp ? 'sending' : 'closed';
+    if (!options.continueWithApp) this.queue = NO_QUEUE;
+    options.headers?.(res);
+    if (options.status !== undefined) res.statusCode = options.status;
+    this.origWriteHead.call(res, res.statusCode);
+    let bytes = 0;
+    for await (const part of options.parts) {
+      if (part.length === 0) continue;
+      if (!(await this.writeOut(part))) return bytes;
+      bytes += part.length;
+    }
+    if (options.continueWithApp) {
+      while (this.queue.length > 0) {
+        const { chunk, callback } = this.queue.shift()!;
+        if (!(await this.writeOut(chunk, callback))) return bytes;
+        bytes += chunk.length;
+      }
+      if (this.appEnded) {
+        this.mode = 'closed';
+        this.origEnd.call(res, this.appEndCallback);
+      } else {
+        this.mode = 'pass';
+        this.emitDrain();
+      }
+      return bytes;
+    }
+    const callback = this.appEndCallback;
+    this.origEnd.call(res, () => callback?.(null));
+    return bytes;
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * Classification while capturing, off the event loop: captured chunks of text formats are copied
+ * to a worker thread that runs the classifier, so scanning overlaps the app's report generation on
+ * another core instead of adding to it (and never blocks other requests). Falls back to scanning
+ * inline when no worker is available (e.g. running from the TypeScript sources, or on one core).
+ *
+ * Backpressure: a scan reports how many bytes the worker has not processed yet; the capture stops
+ * accepting writes (`write()` returns false) while that backlog is above a limit.
+ */
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ClassificationResult } from '../graph-types.js';
+import type { ScannerOptions } from '../classify/api.js';
+import { createScanner } from '../classify/index.js';
+import { LabelgateError } from '../errors.js';
+
+/** What the capture needs from a scanner: synchronous writes, a (possibly asynchronous) end. */
+export interface CaptureScanner {
+  write(chunk: Buffer): void;
+  end(): ClassificationResult[] | Promise<ClassificationResult[]>;
+  /** Bytes written but not scanned yet. */
+  backlog(): number;
+  /** Call `listener` once the backlog is below the limit again. */
+  onceDrained(listener: () => void): void;
+  /** Stop scanning (abort); results are not needed any more. */
+  dispose(): void;
+}
+
+/** Backlog above which the capture applies backpressure. */
+export const SCAN_BACKLOG_LIMIT = 8 * 1024 * 1024;
+
+export type ToWorker =
+  | { t: 'start'; id: number; options: ScannerOptions }
+  | { t: 'write'; id: number; chunk: Uint8Array }
+  | { t: 'end'; id: number }
+  | { t: 'drop'; id: number };
+
+type FromWorker =
+  | { t: 'ack'; id: number; bytes: number }
+  | { t: 'done'; id: number; results: ClassificationResult[] }
+  | { t: 'error'; id: number; name: string };
+
+function scanFailed(why: string): LabelgateError {
+  return new LabelgateError('CLASSIFY_FAILED', `classifying the download failed (${why})`);
+}
+
+/** A scanner running inline (the fallback). */
+function inlineScanner(options: ScannerOptions): CaptureScanner {
+  const scanner = createScanner(options);
+  return {
+    write: (chunk) => scanner.write(chunk),
+    end: () => scanner.end(),
+    backlog: () => 0,
+    onceDrained: (listener) => process.nextTick(listener),
+    dispose: () => {},
+  };
+}
+
+class RemoteScan implements CaptureScanner {
+  pending = 0;
+  failure: LabelgateError | undefined;
+  private waiters: (() => void)[] = [];
+  private settle: { resolve: (r: ClassificationResult[]) => void; reject: (e: Error) => void } | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly pool: ScanPool,
+    readonly worker: Worker,
+    readonly id: number,
+  ) {}
+
+  write(chunk: Buffer): void {
+    if (this.closed || this.failure || chunk.length === 0) return;
+    // Copy exactly these bytes (a Buffer may be a view on a much larger ArrayBuffer) and transfer the copy.
+    const copy = new Uint8Array(chunk.length);
+    copy.set(chunk);
+    this.pending += copy.byteLength;
+    this.worker.postMessage({ t: 'write', id: this.id, chunk: copy } satisfies ToWorker, [copy.buffer]);
+  }
+
+  end(): Promise<ClassificationResult[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    this.closed = true;
+    return new Promise((resolve, reject) => {
+      this.settle = { resolve, reject };
+      this.worker.postMessage({ t: 'end', id: this.id } satisfies ToWorker);
+    });
+  }
+
+  backlog(): number {
+    return this.failure ? 0 : this.pending;
+  }
+
+  onceDrained(listener: () => void): void {
+    if (this.backlog() <= SCAN_BACKLOG_LIMIT) process.nextTick(listener);
+    else this.waiters.push(listener);
+  }
+
+  dispose(): void {
+    if (this.closed && !this.settle) return;
+    this.closed = true;
+    this.worker.postMessage({ t: 'drop', id: this.id } satisfies ToWorker);
+    this.pool.forget(this.id);
+    // A capture waiting for results must not wait forever.
+    this.settle?.reject(new LabelgateError('ABORTED', 'the scan was dropped (client went away)'));
+    this.settle = undefined;
+    this.release();
+  }
+
+  /** From the worker. */
+  receive(msg: FromWorker): void {
+    if (msg.t === 'ack') {
+      this.pending -= msg.bytes;
+      if (this.pending <= SCAN_BACKLOG_LIMIT) this.release();
+    } else if (msg.t === 'done') {
+      this.pool.forget(this.id);
+      this.settle?.resolve(msg.results);
+      this.settle = undefined;
+    } else {
+      this.fail(scanFailed(`the scanner raised ${msg.name}`));
+    }
+  }
+
+  fail(err: LabelgateError): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.pool.forget(this.id);
+    this.settle?.reject(err);
+    this.settle = undefined;
+    this.release();
+  }
+
+  private release(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+/** Worker threads running scans; started on first use, unref'd (they never keep the process alive). */
+class ScanPool {
+  private workers: Worker[] = [];
+  private next = 0;
+  private nextId = 1;
+  private readonly scans = new Map<number, RemoteScan>();
+
+  constructor(
+    private readonly file: string,
+    private readonly size: number,
+  ) {}
+
+  private spawn(): Worker {
+    const worker = new Worker(this.file);
+    worker.unref();
+    worker.on('message', (msg: FromWorker) => this.scans.get(msg.id)?.receive(msg));
+    const lost = (why: string) => {
+      this.workers = this.workers.filter((w) => w !== worker);
+      for (const scan of [...this.scans.values()]) if (scan.worker === worker) scan.fail(scanFailed(why));
+    };
+    worker.on('error', (err) => lost(`the scan worker failed: ${err.name}`));
+    worker.on('exit', (code) => lost(`the scan worker exited with code ${code}`));
+    return worker;
+  }
+
+  start(options: ScannerOptions): CaptureScanner {
+    if (this.workers.length < this.size) this.workers.push(this.spawn());
+    const worker = this.workers[this.next++ % this.workers.length]!;
+    const id = this.nextId++;
+    const scan = new RemoteScan(this, worker, id);
+    this.scans.set(id, scan);
+    // Custom types are plain data; their patterns are compiled again in the worker.
+    worker.postMessage({ t: 'start', id, options: { customTypes: options.customTypes, delimiter: options.delimiter, encoding: options.encoding } } satisfies ToWorker);
+    return scan;
+  }
+
+  forget(id: number): void {
+    this.scans.delete(id);
+  }
+}
+
+/** The built worker next to this module (`dist/scan-worker.js` or `.cjs`); none when running from sources. */
+function workerFile(): string | undefined {
+  // tsup shims import.meta.url in the CommonJS build.
+  const here = fileURLToPath(import.meta.url);
+  if (!/\.c?js$/.test(here)) return undefined;
+  const file = join(dirname(here), here.endsWith('.cjs') ? 'scan-worker.cjs' : 'scan-worker.js');
+  return existsSync(file) ? file : undefined;
+}
+
+let pool: ScanPool | null | undefined;
+
+/** `true` when scans run in worker threads (the built package on a machine with more than one core). */
+export function scanWorkersAvailable(): boolean {
+  if (pool === undefined) {
+    const file = workerFile();
+    const cores = availableParallelism();
+    pool = file && cores > 1 ? new ScanPool(file, Math.max(1, Math.min(4, cores - 1))) : null;
+  }
+  return pool !== null;
+}
+
+/** A scanner for one captured download: in a worker when possible (and wanted), else inline. */
+export function startScanner(options: ScannerOptions, useWorker: boolean): CaptureScanner {
+  if (useWorker && scanWorkersAvailable()) return pool!.start(options);
+  return inlineScanner(options);
+}

@@ -1,0 +1,271 @@
+/**
+ * Capture of an in-scope body: chunks are kept in memory up to `memoryBytes`, then everything is
+ * spilled to a private temp file (created exclusively, mode 0600) up to the hard `maxBytes`.
+ * Text formats are fed to a scanner chunk by chunk while they are captured, so classification
+ * overlaps generation. `dispose()` always removes the temp file; callers run it on finish, error
+ * and client abort.
+ */
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { ClassificationResult } from '../graph-types.js';
+import { SCAN_BACKLOG_LIMIT, type CaptureScanner } from './scan-offload.js';
+import { LabelgateError, isLabelgateError } from '../errors.js';
+import type { SourceBody } from '../formats/types.js';
+
+export interface SpoolOptions {
+  memoryBytes: number;
+  maxBytes: number;
+  tempDir: string;
+  /** Scans the body while it is captured (text formats), inline or in a worker thread. */
+  scanner?: CaptureScanner | undefined;
+}
+
+const READ_CHUNK = 256 * 1024;
+
+/** I/O failures of the temp file: the copy is unreliable, so these always fail closed. */
+function captureError(err: unknown): LabelgateError {
+  if (isLabelgateError(err)) return err;
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'no space left on the temp directory' : (code ?? 'I/O error');
+  return new LabelgateError('CAPTURE_FAILED', `could not keep a temporary copy of the download (${why})`, { cause: err, detail: { code } });
+}
+
+export class Spool {
+  /** Bytes accepted so far. */
+  size = 0;
+  private readonly options: SpoolOptions;
+  private memory: Buffer[] = [];
+  private file: WriteStream | undefined;
+  private path: string | undefined;
+  private failure: LabelgateError | undefined;
+  private scanFailure: unknown;
+  private results: ClassificationResult[] | undefined;
+  private ended = false;
+  private sealed: Promise<void> = Promise.resolve();
+  private disposed = false;
+  private drainWaiters: (() => void)[] = [];
+  private readonly onError: (err: LabelgateError) => void;
+
+  constructor(options: SpoolOptions, onError: (err: LabelgateError) => void = () => {}) {
+    this.options = options;
+    this.onError = onError;
+  }
+
+  /** Where the body lives (for tests and diagnostics). */
+  get location(): 'memory' | 'file' {
+    return this.file ? 'file' : 'memory';
+  }
+
+  /** The first I/O failure, if any (also reported through `onError`). */
+  get error(): LabelgateError | undefined {
+    return this.failure;
+  }
+
+  /** Would `n` more bytes exceed the hard maximum? */
+  wouldExceed(n: number): boolean {
+    return this.size + n > this.options.maxBytes;
+  }
+
+  /**
+   * Accept a chunk. Throws `SIZE_LIMIT` (without accepting it) when it would exceed `maxBytes`.
+   * Returns `false` when the caller should wait for `onceDrained` before writing more.
+   * `callback` runs once the chunk is stored.
+   */
+  write(chunk: Buffer, callback?: (err?: Error | null) => void): boolean {
+    if (this.ended || this.disposed) throw new LabelgateError('CAPTURE_FAILED', 'write after the capture ended');
+    if (this.failure) throw this.failure;
+    if (this.wouldExceed(chunk.length)) {
+      throw new LabelgateError('SIZE_LIMIT', `the download is larger than the labeling limit of ${this.options.maxBytes} bytes (maxBytes)`, {
+        detail: { maxBytes: this.options.maxBytes },
+      });
+    }
+    this.size += chunk.length;
+    this.scan(chunk);
+    if (!this.file && this.size > this.options.memoryBytes) this.spill();
+    let ok = true;
+    if (this.file) ok = this.file.write(chunk, callback ? (err) => callback(err ?? null) : undefined);
+    else {
+      this.memory.push(chunk);
+      if (callback) process.nextTick(callback, null);
+    }
+    // A worker that scans slower than the app writes holds the app back too.
+    return ok && !this.scannerBehind();
+  }
+
+  private scannerBehind(): boolean {
+    const scanner = this.options.scanner;
+    return scanner !== undefined && this.scanFailure === undefined && scanner.backlog() > SCAN_BACKLOG_LIMIT;
+  }
+
+  /** Calls `listener` when buffered file writes and the scanner have caught up (or the spool failed). */
+  onceDrained(listener: () => void): void {
+    if (this.failure || this.disposed) {
+      process.nextTick(listener);
+      return;
+    }
+    const afterFile = () => {
+      if (this.scannerBehind() && !this.disposed) this.options.scanner!.onceDrained(listener);
+      else listener();
+    };
+    if (this.file && this.file.writableNeedDrain) this.drainWaiters.push(afterFile);
+    else process.nextTick(afterFile);
+  }
+
+  private scan(chunk: Buffer): void {
+    const scanner = this.options.scanner;
+    if (!scanner || this.scanFailure !== undefined || chunk.length === 0) return;
+    try {
+      scanner.write(chunk);
+    } catch (err) {
+      this.scanFailure = err ?? new Error('scanner failed');
+    }
+  }
+
+  private spill(): void {
+    this.path = join(this.options.tempDir, `labelgate-${process.pid}-${randomBytes(12).toString('hex')}.part`);
+    // `wx`: never follow or reuse an existing file; 0600: other local users cannot read the copy.
+    const file = createWriteStream(this.path, { flags: 'wx', mode: 0o600, highWaterMark: 256 * 1024 });
+    file.on('error', (err) => this.fail(captureError(err)));
+    file.on('drain', () => this.releaseDrainWaiters());
+    this.file = file;
+    for (const part of this.memory) file.write(part);
+    this.memory = [];
+  }
+
+  private releaseDrainWaiters(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private fail(err: LabelgateError): void {
+    if (this.failure || this.disposed) return;
+    this.failure = err;
+    this.releaseDrainWaiters();
+    this.onError(err);
+  }
+
+  /** No more chunks: flush the temp file and finish scanning. */
+  async end(): Promise<void> {
+    await this.seal();
+    if (this.options.scanner && this.scanFailure === undefined && this.results === undefined) {
+      try {
+        this.results = await this.options.scanner.end();
+      } catch (err) {
+        this.scanFailure = err ?? new Error('scanner failed');
+      }
+    }
+  }
+
+  /** No more chunks: flush the temp file (so `read` sees every byte). No scanning. */
+  async seal(): Promise<void> {
+    if (this.ended) {
+      await this.sealed;
+      return;
+    }
+    this.ended = true;
+    this.sealed = this.flush();
+    await this.sealed;
+  }
+
+  private async flush(): Promise<void> {
+    const file = this.file;
+    if (file && !this.disposed) {
+      await new Promise<void>((resolve, reject) => {
+        if (this.failure) return reject(this.failure);
+        // 'close' also settles it: dispose() (client abort) destroys the stream mid-flush.
+        file.once('close', () => resolve());
+        file.once('error', (err) => reject(captureError(err)));
+        file.end(() => resolve());
+      });
+    }
+    if (this.failure) throw this.failure;
+    if (this.disposed) throw new LabelgateError('ABORTED', 'the capture was discarded (client went away)');
+  }
+
+  /**
+   * The classification results gathered while capturing; throws `CLASSIFY_FAILED` if the scanner
+   * failed (the original error stays as `cause`, never in the message: it could quote content).
+   */
+  classificationResults(): ClassificationResult[] | undefined {
+    if (this.scanFailure !== undefined) {
+      throw new LabelgateError('CLASSIFY_FAILED', 'classifying the download failed', { cause: this.scanFailure });
+    }
+    return this.results;
+  }
+
+  /** The captured body for the format handlers (after `end`). */
+  body(): SourceBody {
+    const size = this.size;
+    if (!this.path) {
+      const parts = this.memory;
+      let whole: Buffer | undefined;
+      return {
+        size,
+        bytes: () => Promise.resolve((whole ??= parts.length === 1 ? parts[0]! : Buffer.concat(parts, size))),
+        async *chunks() {
+          for (const part of parts) yield part;
+        },
+      };
+    }
+    return {
+      size,
+      bytes: () => this.readAll(),
+      chunks: () => this.read(0),
+    };
+  }
+
+  private async readAll(): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const part of this.read(0)) parts.push(part);
+    return Buffer.concat(parts, this.size);
+  }
+
+  /** The captured bytes from offset `start`, as chunks (memory slices or file reads). */
+  async *read(start: number): AsyncGenerator<Buffer> {
+    if (!this.path) {
+      let skip = start;
+      for (const part of this.memory) {
+        if (skip >= part.length) {
+          skip -= part.length;
+          continue;
+        }
+        yield skip > 0 ? part.subarray(skip) : part;
+        skip = 0;
+      }
+      return;
+    }
+    if (start >= this.size) return;
+    // `end` lets the stream finish right after the last byte instead of after one more read:
+    // a client that closes as soon as it has Content-Length bytes must not see a premature close.
+    const stream = createReadStream(this.path, { start, end: this.size - 1, highWaterMark: READ_CHUNK });
+    try {
+      for await (const chunk of stream) yield chunk as Buffer;
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  /** Drop the body and remove the temp file. Safe to call more than once, at any time. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.memory = [];
+    this.options.scanner?.dispose();
+    this.releaseDrainWaiters();
+    const file = this.file;
+    if (file && !file.closed) {
+      await new Promise<void>((resolve) => {
+        file.once('close', () => resolve());
+        file.destroy();
+      });
+    }
+    if (this.path) {
+      await unlink(this.path).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw captureError(err);
+      });
+    }
+  }
+}

@@ -1,0 +1,113 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { Spool } from '../../src/http/spool.js';
+import { startScanner } from '../../src/http/scan-offload.js';
+import { SIT, isLabelgateError, type LabelgateError } from '../../src/index.js';
+import { tempDir, waitFor } from './helpers.js';
+
+const dir = tempDir();
+afterAll(() => dir.cleanup());
+
+async function collect(it: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const p of it) parts.push(p);
+  return Buffer.concat(parts);
+}
+
+describe('Spool', () => {
+  it('keeps small bodies in memory (no file)', async () => {
+    const spool = new Spool({ memoryBytes: 1024, maxBytes: 4096, tempDir: dir.path });
+    spool.write(Buffer.from('hello '));
+    spool.write(Buffer.from('world'));
+    await spool.end();
+    expect(spool.location).toBe('memory');
+    expect(dir.files()).toEqual([]);
+    expect((await spool.body().bytes()).toString()).toBe('hello world');
+    expect((await collect(spool.read(6))).toString()).toBe('world');
+    await spool.dispose();
+  });
+
+  it('spills to a 0600 temp file past the memory limit and removes it on dispose', async () => {
+    const spool = new Spool({ memoryBytes: 10, maxBytes: 1 << 20, tempDir: dir.path });
+    const input = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz'.repeat(1000));
+    for (let i = 0; i < input.length; i += 333) spool.write(input.subarray(i, i + 333));
+    await spool.end();
+    expect(spool.location).toBe('file');
+    const files = dir.files();
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^labelgate-\d+-[0-9a-f]{24}\.part$/);
+    expect(statSync(join(dir.path, files[0]!)).mode & 0o777).toBe(0o600);
+    const body = spool.body();
+    expect(body.size).toBe(input.length);
+    expect((await body.bytes()).equals(input)).toBe(true);
+    expect((await collect(spool.read(1000))).equals(input.subarray(1000))).toBe(true);
+    await spool.dispose();
+    await spool.dispose();
+    expect(dir.files()).toEqual([]);
+  });
+
+  it('refuses a chunk that would pass the hard maximum, without storing it', () => {
+    const spool = new Spool({ memoryBytes: 10, maxBytes: 20, tempDir: dir.path });
+    spool.write(Buffer.alloc(15));
+    let error: LabelgateError | undefined;
+    try {
+      spool.write(Buffer.alloc(6));
+    } catch (err) {
+      if (isLabelgateError(err)) error = err;
+    }
+    expect(error?.code).toBe('SIZE_LIMIT');
+    expect(spool.size).toBe(15);
+    return spool.dispose();
+  });
+
+  it('removes the temp file when disposed while writes are pending (client abort)', async () => {
+    const spool = new Spool({ memoryBytes: 1, maxBytes: 1 << 24, tempDir: dir.path });
+    for (let i = 0; i < 64; i++) spool.write(Buffer.alloc(64 * 1024, 1));
+    const ending = spool.end().catch((err: LabelgateError) => err.code);
+    await spool.dispose();
+    expect(await ending).toBe('ABORTED');
+    await waitFor(() => dir.files().length === 0, 2000, 'temp file removed');
+  });
+
+  it('reports an unusable temp directory as CAPTURE_FAILED', async () => {
+    const errors: string[] = [];
+    const spool = new Spool({ memoryBytes: 1, maxBytes: 100, tempDir: join(dir.path, 'missing') }, (err) => errors.push(err.code));
+    spool.write(Buffer.from('abc'));
+    await expect(spool.end()).rejects.toMatchObject({ code: 'CAPTURE_FAILED' });
+    expect(errors).toEqual(['CAPTURE_FAILED']);
+    await spool.dispose();
+  });
+
+  it('classifies while capturing', async () => {
+    const spool = new Spool({ memoryBytes: 8, maxBytes: 1 << 20, tempDir: dir.path, scanner: startScanner({ delimiter: ',' }, false) });
+    const text = 'name,ssn\nAda,123-45-6789\nBob,234-56-7890\n';
+    for (const ch of text.match(/[\s\S]{1,5}/g)!) spool.write(Buffer.from(ch));
+    await spool.end();
+    expect(spool.classificationResults()).toEqual([expect.objectContaining({ sensitiveTypeId: SIT.usSsn, count: 2 })]);
+    await spool.dispose();
+  });
+
+  it('reads back exactly what was written, from any offset (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.uint8Array({ minLength: 0, maxLength: 300 }), { maxLength: 20 }),
+        fc.integer({ min: 1, max: 2000 }),
+        fc.nat(),
+        async (chunks, memoryBytes, offsetSeed) => {
+          const spool = new Spool({ memoryBytes, maxBytes: 1 << 20, tempDir: dir.path });
+          for (const c of chunks) spool.write(Buffer.from(c));
+          await spool.end();
+          const all = Buffer.concat(chunks.map((c) => Buffer.from(c)));
+          const offset = all.length === 0 ? 0 : offsetSeed % (all.length + 1);
+          const ok = (await collect(spool.read(0))).equals(all) && (await collect(spool.read(offset))).equals(all.subarray(offset));
+          await spool.dispose();
+          return ok;
+        },
+      ),
+      { numRuns: 60 },
+    );
+    expect(dir.files()).toEqual([]);
+  });
+});
