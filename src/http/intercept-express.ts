@@ -17,14 +17,11 @@
 import type { ServerResponse } from 'node:http';
 import {
   INTERCEPTOR,
-  NodeServerResponse,
   endWrapper,
   flushHeadersWrapper,
   adoptHeaders,
   afterEnd,
-  hasOwn,
   toBuffer,
-  patchServerResponse,
   writeHeadWrapper,
   writeWrapper,
   type AnyMethod,
@@ -104,8 +101,6 @@ export class ResponseInterceptor implements HookTarget {
   private appEndCallback: Callback | undefined;
   private owedDrain = false;
   private watching = false;
-  /** Intercepting through the patched `ServerResponse.prototype` (no own properties on the response). */
-  readonly viaPrototype: boolean;
   /** @internal the layer below labelgate */
   readonly origWriteHead: AnyMethod;
   /** @internal */
@@ -120,17 +115,6 @@ export class ResponseInterceptor implements HookTarget {
     const r = res as Intercepted;
     if (r[INTERCEPTOR]) throw new Error('labelgate: a response can only be intercepted once');
     r[INTERCEPTOR] = this;
-    const wrappedBefore = hasOwn(res, 'writeHead') || hasOwn(res, 'write') || hasOwn(res, 'end') || hasOwn(res, 'flushHeaders');
-    if (!wrappedBefore && res instanceof NodeServerResponse) {
-      const o = patchServerResponse();
-      this.viaPrototype = true;
-      this.origWriteHead = o.writeHead;
-      this.origWrite = o.write;
-      this.origEnd = o.end;
-      this.origFlushHeaders = o.flushHeaders;
-      return;
-    }
-    this.viaPrototype = false;
     this.origWriteHead = res.writeHead as AnyMethod;
     this.origWrite = res.write as AnyMethod;
     this.origEnd = res.end as AnyMethod;

@@ -1,9 +1,9 @@
 /**
- * The two ways labelgate hooks a Node/Express response (used by `intercept-express.ts`):
- * own-property wrappers on one response, or a once-patched `http.ServerResponse.prototype` whose
- * wrappers are inert for responses labelgate does not intercept.
+ * How labelgate hooks a Node/Express response (used by `intercept-express.ts`): own-property
+ * wrappers on that one response, as `compression` does. Nothing global is patched, so other
+ * responses, servers and instrumentation (APM agents wrap the same methods) are never affected.
  */
-import { ServerResponse as NodeServerResponse, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
 // The original methods are called with whatever arguments the app passed.
 export type AnyMethod = (this: ServerResponse, ...args: unknown[]) => unknown;
@@ -11,7 +11,6 @@ export type AnyMethod = (this: ServerResponse, ...args: unknown[]) => unknown;
 /** What the wrappers call into (the interceptor of one response). */
 export interface HookTarget {
   readonly mode: string;
-  readonly viaPrototype: boolean;
   readonly origWriteHead: AnyMethod;
   readonly origWrite: AnyMethod;
   readonly origEnd: AnyMethod;
@@ -25,8 +24,8 @@ export interface HookTarget {
 export const INTERCEPTOR = Symbol.for('labelgate.interceptor');
 export type Intercepted = ServerResponse & { [INTERCEPTOR]?: HookTarget };
 
-// Own-property wrappers, used when something outside labelgate has already wrapped the response
-// (e.g. `compression` registered before it): labelgate then sits between the app and that wrapper.
+// Own-property wrappers: labelgate sits between the app and whatever was there before (Node's
+// methods, or a wrapper such as `compression` registered earlier, which then sees labeled bytes).
 export function writeHeadWrapper(this: Intercepted) {
   const i = this[INTERCEPTOR]!;
   // eslint-disable-next-line prefer-rest-params
@@ -50,71 +49,6 @@ export function endWrapper(this: Intercepted) {
 }
 export function flushHeadersWrapper(this: Intercepted) {
   this[INTERCEPTOR]!.flushHeadersCall(this);
-}
-
-export interface Originals {
-  writeHead: AnyMethod;
-  write: AnyMethod;
-  end: AnyMethod;
-  flushHeaders: AnyMethod;
-}
-let originals: Originals | undefined;
-
-/**
- * The fast path. Storing own `write`/`end`/`writeHead` properties on every response costs several
- * microseconds per request in V8 (Express responses are dictionary-mode objects after their
- * prototype swap), which is most of a small JSON response's budget. When nothing has wrapped the
- * response yet, labelgate instead wraps `http.ServerResponse.prototype` once: the wrappers forward
- * immediately unless the response carries a prototype-mode interceptor, so other responses are
- * unaffected, and mounted sub-apps (which swap the prototype again) stay covered.
- */
-export function patchServerResponse(): Originals {
-  if (originals) return originals;
-  const proto = NodeServerResponse.prototype as unknown as Record<string, AnyMethod>;
-  const parent = Object.getPrototypeOf(proto) as Record<string, AnyMethod>;
-  const original = (name: keyof Originals): AnyMethod => {
-    if (Object.prototype.hasOwnProperty.call(proto, name)) return proto[name]!;
-    // Inherited (OutgoingMessage): look it up at call time, like the prototype chain would.
-    return function (this: ServerResponse) {
-      // eslint-disable-next-line prefer-rest-params
-      return parent[name]!.apply(this, arguments as unknown as unknown[]);
-    };
-  };
-  const o: Originals = { writeHead: original('writeHead'), write: original('write'), end: original('end'), flushHeaders: original('flushHeaders') };
-  originals = o;
-  const viaPrototype = (res: Intercepted) => {
-    const i = res[INTERCEPTOR];
-    return i !== undefined && i.viaPrototype ? i : undefined;
-  };
-  proto.writeHead = function writeHead(this: Intercepted) {
-    const i = viaPrototype(this);
-    // Forwarding with apply(this, arguments) lets V8 skip materializing `arguments`.
-    // eslint-disable-next-line prefer-rest-params
-    if (i === undefined || i.mode === 'pass' || i.mode === 'aborted') return o.writeHead.apply(this, arguments as unknown as unknown[]);
-    // eslint-disable-next-line prefer-rest-params
-    return i.writeHeadCall(this, arguments);
-  };
-  proto.write = function write(this: Intercepted) {
-    const i = viaPrototype(this);
-    // Forwarding with apply(this, arguments) lets V8 skip materializing `arguments`.
-    // eslint-disable-next-line prefer-rest-params
-    if (i === undefined || i.mode === 'pass' || i.mode === 'aborted') return o.write.apply(this, arguments as unknown as unknown[]);
-    // eslint-disable-next-line prefer-rest-params
-    return i.writeCall(this, arguments);
-  };
-  proto.end = function end(this: Intercepted) {
-    const i = viaPrototype(this);
-    // Forwarding with apply(this, arguments) lets V8 skip materializing `arguments`.
-    // eslint-disable-next-line prefer-rest-params
-    if (i === undefined || i.mode === 'pass' || i.mode === 'aborted') return o.end.apply(this, arguments as unknown as unknown[]);
-    // eslint-disable-next-line prefer-rest-params
-    return i.endCall(this, arguments);
-  };
-  proto.flushHeaders = function flushHeaders(this: Intercepted) {
-    const i = viaPrototype(this);
-    return i ? i.flushHeadersCall(this) : o.flushHeaders.apply(this, []);
-  };
-  return o;
 }
 
 /** Write-path helpers shared by the interceptor. */
@@ -147,6 +81,4 @@ export function afterEnd(): Error {
   return err;
 }
 
-export const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 
-export { NodeServerResponse };
