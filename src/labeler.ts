@@ -13,6 +13,8 @@ import type {
   SensitivityLabel,
 } from './graph-types.js';
 import type { EvaluationContext, EvaluationEngine } from './evaluate/engine.js';
+import type { ClassifyInput, ClassifyOptions } from './classify/api.js';
+import { classify } from './classify/classify.js';
 import { LocalEngine } from './evaluate/local-engine.js';
 import { normalizeGuid } from './evaluate/msip.js';
 import { loadPolicySync, type PolicySource } from './policy/load.js';
@@ -53,6 +55,11 @@ export interface Labeler {
   /** A label by id or (case-insensitive) name. */
   getLabel(idOrName: string, ctx?: EvaluationContext): Promise<SensitivityLabel | undefined>;
   policySettings(ctx?: EvaluationContext): Promise<InformationProtectionPolicySetting>;
+  /**
+   * Classify content with the built-in catalog plus the policy's custom sensitive types
+   * (`engine.customTypes()`) and any `options.customTypes`.
+   */
+  classify(input: ClassifyInput, options?: ClassifyOptions): Promise<ClassificationResult[]>;
   /** Release engine resources (Graph timers and sockets). */
   close(): Promise<void>;
 }
@@ -105,6 +112,10 @@ export function createLabeler(options: LabelerOptions = {}): Labeler {
     },
     async policySettings(ctx) {
       return (await engine.policySettings(ctx)).value;
+    },
+    classify(input, options = {}) {
+      const customTypes = [...engine.customTypes(), ...(options.customTypes ?? [])];
+      return classify(input, { ...options, customTypes });
     },
     close() {
       return engine.close();

@@ -4,6 +4,7 @@
 import type { CliIo } from './io.js';
 import { labelsCommand } from './labels.js';
 import { evaluateCommand } from './evaluate.js';
+import { scanCommand } from './scan.js';
 
 export interface CliCommand {
   name: string;
@@ -12,4 +13,4 @@ export interface CliCommand {
   run(argv: string[], io: CliIo): Promise<number>;
 }
 
-export const COMMANDS: readonly CliCommand[] = [labelsCommand, evaluateCommand];
+export const COMMANDS: readonly CliCommand[] = [labelsCommand, scanCommand, evaluateCommand];
