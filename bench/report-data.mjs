@@ -59,8 +59,13 @@ const NOTES = [
 export const HEADER =
   'order_id,created_at,updated_ms,customer_name,email,phone,country,amount,currency,status,sku,app_version,lat,lon,client_ip,card_number,iban,ssn,notes';
 
-/** One row of the report; `i` is the row index. */
-export function row(i, rand) {
+/**
+ * One row of the report; `i` is the row index. `contact` is the share of rows that carry contact
+ * data (email, phone; a client IP on half of those): 1 for a customer export, 0.05 for a report
+ * where personal data is the exception (as in the ecosystem notes' measurements).
+ */
+export function row(i, rand, contact = 1) {
+  const hasContact = contact >= 1 || rand() < contact;
   const first = FIRST[Math.floor(rand() * FIRST.length)];
   const last = LAST[Math.floor(rand() * LAST.length)];
   const ms = 1763900000000 + Math.floor(rand() * 1e10);
@@ -69,15 +74,15 @@ export function row(i, rand) {
   const card = pii < 0.05 ? luhnComplete(rand() < 0.5 ? '4' : '5' + String(1 + Math.floor(rand() * 5)), 16, rand) : '';
   const iban = pii > 0.95 ? ibanDE(rand) : '';
   const ssn = pii > 0.05 && pii < 0.08 ? `${String(100 + Math.floor(rand() * 600))}-${String(10 + Math.floor(rand() * 89))}-${String(1000 + Math.floor(rand() * 8999))}` : '';
-  const phone = `+1 ${200 + Math.floor(rand() * 700)} 555 0${String(100 + Math.floor(rand() * 899))}`;
-  const ip = rand() < 0.5 ? `${10 + Math.floor(rand() * 200)}.${Math.floor(rand() * 255)}.${Math.floor(rand() * 255)}.${1 + Math.floor(rand() * 250)}` : '';
+  const phone = hasContact ? `+1 ${200 + Math.floor(rand() * 700)} 555 0${String(100 + Math.floor(rand() * 899))}` : '';
+  const ip = hasContact && rand() < 0.5 ? `${10 + Math.floor(rand() * 200)}.${Math.floor(rand() * 255)}.${Math.floor(rand() * 255)}.${1 + Math.floor(rand() * 250)}` : '';
   const note = NOTES[Math.floor(rand() * NOTES.length)];
   return [
     String(10_000_000 + i),
     iso,
     String(ms),
     `${first} ${last}`,
-    `${first.toLowerCase()}.${last.toLowerCase()}${i % 997}@example.com`,
+    hasContact ? `${first.toLowerCase()}.${last.toLowerCase()}${i % 997}@example.com` : '',
     phone,
     COUNTRY[Math.floor(rand() * COUNTRY.length)],
     (rand() * 5000).toFixed(2),
@@ -96,12 +101,12 @@ export function row(i, rand) {
 }
 
 /** A report of about `bytes` bytes (UTF-8), as one Buffer. */
-export function generateReport(bytes, seed = 42) {
+export function generateReport(bytes, { seed = 42, contact = 1 } = {}) {
   const rand = rng(seed);
   const parts = [HEADER, '\n'];
   let size = HEADER.length + 1;
   for (let i = 0; size < bytes; i++) {
-    const line = `${row(i, rand)}\n`;
+    const line = `${row(i, rand, contact)}\n`;
     parts.push(line);
     size += line.length;
   }

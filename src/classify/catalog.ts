@@ -3,7 +3,7 @@
  * each kind of evidence earns, following Microsoft's definitions (85 high / 75 medium / 65 low,
  * corroborating keywords within 300 characters).
  */
-import { KW } from './keywords.js';
+import { CARD_EVIDENCE, KW } from './keywords.js';
 import { SIT, SIT_NAMES } from './type-ids.js';
 
 /** Built-in types by scanner index (custom types follow from `BUILTIN_COUNT`). */
@@ -63,7 +63,7 @@ export const MASK_STYLE: readonly MaskStyle[] = [
   { keepStart: 0, keepEnd: 4 }, // phone: +* *** *** 0132
 ];
 
-/** One confidence level: every mask in `all` must be corroborated (a keyword of one of its groups). */
+/** One confidence level: every mask in `all` must be corroborated (by a keyword of any of its groups). */
 export interface Level {
   confidence: number;
   all: readonly number[];
@@ -76,6 +76,8 @@ export interface Rule {
   numeric: boolean;
   /** Every keyword group any level refers to. */
   groups: number;
+  /** Confidence of the first (highest) level. */
+  top: number;
   levels: readonly Level[];
 }
 
@@ -84,14 +86,15 @@ const rule = (type: TypeIndex, numeric: boolean, ...levels: Level[]): Rule => ({
   type,
   numeric,
   groups: levels.reduce((m, l) => l.all.reduce((n, g) => n | g, m), 0),
+  top: levels[0]!.confidence,
   levels,
 });
 
 export const RULES = {
   /** Func_credit_card: 85 with a card keyword/expiry date, 65 alone. */
-  card: rule(T.creditCard, true, level(85, KW.card), level(65)),
+  card: rule(T.creditCard, true, level(85, CARD_EVIDENCE), level(65)),
   /** Func_eu_debit_card: 85 with a card/debit keyword or expiry date, 65 alone. */
-  euDebit: rule(T.euDebitCard, true, level(85, KW.card), level(65)),
+  euDebit: rule(T.euDebitCard, true, level(85, CARD_EVIDENCE), level(65)),
   /** Func_ssn (formatted, pre-2011 ranges) + Keyword_ssn. */
   ssnFormatted: rule(T.usSsn, true, level(85, KW.ssn)),
   /** Func_unformatted_ssn + Keyword_ssn. */

@@ -9,7 +9,7 @@
  * the input was split into chunks.
  */
 import { MASK_STYLE, T, type Rule } from './catalog.js';
-import { acceptKeywordHit, antiLabelAt, GROUP_REGEX, KEYWORD_GROUPS, labelHasKeyword, type KeywordGroup } from './keywords.js';
+import { acceptKeywordHit, antiLabelAt, GROUP_PRESENCE, GROUP_REGEX, KEYWORD_GROUPS, labelHasKeyword, type KeywordGroup } from './keywords.js';
 import { KeywordCursor } from './proximity.js';
 import { Hash64, type Findings } from './tally.js';
 
@@ -48,17 +48,24 @@ export class WindowContext {
   charBase = 0;
   private latin: string | undefined;
   private readonly cursors: KeywordCursor[] = KEYWORD_GROUPS.map(
-    (g) => new KeywordCursor(GROUP_REGEX.get(g)!, (hit) => acceptKeywordHit(g, hit), MAX_KEYWORD_BYTES),
+    (g) => new KeywordCursor(GROUP_REGEX.get(g)!, (text, index, hit) => acceptKeywordHit(g, text, index, hit), MAX_KEYWORD_BYTES),
   );
   private readonly cursorReady = new Uint8Array(GROUP_SLOTS);
   /** Bytes searched so far in this window with per-match slices, per group. */
   private readonly slicedBytes = new Int32Array(GROUP_SLOTS);
+  /** Per group: 0 unknown, 1 an anchor occurs in this window, 2 none does (no keyword possible). */
+  private readonly anchorState = new Uint8Array(GROUP_SLOTS);
   private charPosByte = 0;
   private charPosChars = 0;
   /** The hash of the candidate about to be reported (detectors fill it in before `report`). */
   readonly hash = new Hash64();
   /** Delimiter byte in CSV mode, else -1. */
   delimiter = -1;
+  /** Keyword answers for the last candidate span (groups asked, groups found). */
+  private lastStart = -1;
+  private lastEnd = -1;
+  private lastKnown = 0;
+  private lastFound = 0;
   columns: ColumnInfo = { masks: [], anti: [] };
 
   constructor(readonly findings: Findings) {}
@@ -71,6 +78,8 @@ export class WindowContext {
     this.latin = undefined;
     this.cursorReady.fill(0);
     this.slicedBytes.fill(0);
+    this.anchorState.fill(0);
+    this.lastStart = -1;
     this.charPosByte = 0;
     this.charPosChars = 0;
   }
@@ -90,6 +99,7 @@ export class WindowContext {
     const k = slotOf(group);
     const lo = start - PROXIMITY;
     const hi = end + PROXIMITY;
+    if (this.anchorState[k] !== 1 && this.noAnchor(group, k)) return false;
     const cursor = this.cursors[k]!;
     if (this.cursorReady[k] === 0) {
       if (this.slicedBytes[k]! * 4 < this.data.length) return this.nearInSlice(group, k, lo, hi);
@@ -97,6 +107,15 @@ export class WindowContext {
       this.cursorReady[k] = 1;
     }
     return cursor.overlaps(lo, hi);
+  }
+
+  /** True when the window holds none of the group's anchors (so none of its keywords). */
+  private noAnchor(group: KeywordGroup, k: number): boolean {
+    if (this.anchorState[k] === 0) {
+      const presence = GROUP_PRESENCE.get(group);
+      this.anchorState[k] = presence === undefined || presence.test(this.text()) ? 1 : 2;
+    }
+    return this.anchorState[k] === 2;
   }
 
   private nearInSlice(group: KeywordGroup, k: number, lo: number, hi: number): boolean {
@@ -112,7 +131,7 @@ export class WindowContext {
       if (m === null) return false;
       const s = from + m.index;
       if (s >= hi) return false;
-      if (s + m[0].length > lo && acceptKeywordHit(group, m[0])) return true;
+      if (s + m[0].length > lo && acceptKeywordHit(group, text, m.index, m[0])) return true;
       re.lastIndex = m.index + 1;
     }
   }
@@ -141,30 +160,72 @@ export class WindowContext {
    */
   report(rule: Rule, start: number, end: number, column: number): void {
     const colMask = column >= 0 ? (this.columns.masks[column] ?? 0) : 0;
-    if (rule.numeric) {
-      if (column >= 0 && this.columns.anti[column] === true && (colMask & rule.groups) === 0) return;
-      if (this.antiLabelBefore(start, rule.groups)) return;
-    }
-    let confidence = -1;
+    if (rule.numeric && this.suppressed(rule.groups, start, column, colMask)) return;
+    this.count(rule, start, end, colMask);
+  }
+
+  /**
+   * `report` for two rules about the same value with the same keyword groups (a card and an EU
+   * debit card, "IP Address" and "IP Address v4"): the label is looked at once.
+   */
+  reportBoth(a: Rule, b: Rule, start: number, end: number, column: number): void {
+    const colMask = column >= 0 ? (this.columns.masks[column] ?? 0) : 0;
+    if (a.numeric && this.suppressed(a.groups, start, column, colMask)) return;
+    this.count(a, start, end, colMask);
+    this.count(b, start, end, colMask);
+  }
+
+  /** An anti column or an anti-label before the number (and no keyword of `groups` in them). */
+  private suppressed(groups: number, start: number, column: number, colMask: number): boolean {
+    if (column >= 0 && this.columns.anti[column] === true && (colMask & groups) === 0) return true;
+    return this.antiLabelBefore(start, groups);
+  }
+
+  private count(rule: Rule, start: number, end: number, colMask: number): void {
+    // Usually a CSV column (or no keyword need at all) settles it without searching.
+    const confidence = (rule.groups & colMask) === rule.groups ? rule.top : this.levelOf(rule, start, end, colMask);
+    if (confidence < 0) return;
+    this.findings.add(rule.type, this.hash, confidence);
+    if (this.findings.explain) this.explain(rule.type, confidence, start, end);
+  }
+
+  /** The first level of `rule` whose keyword masks are all corroborated, or -1. */
+  private levelOf(rule: Rule, start: number, end: number, colMask: number): number {
     const levels = rule.levels;
     for (let li = 0; li < levels.length; li++) {
       const all = levels[li]!.all;
       let ok = true;
       for (let gi = 0; gi < all.length; gi++) {
-        const g = all[gi]!;
-        if ((colMask & g) === 0 && !this.near(g as KeywordGroup, start, end)) {
+        if (!this.corroborated(all[gi]!, start, end, colMask)) {
           ok = false;
           break;
         }
       }
-      if (ok) {
-        confidence = levels[li]!.confidence;
-        break;
-      }
+      if (ok) return levels[li]!.confidence;
     }
-    if (confidence < 0) return;
-    this.findings.add(rule.type, this.hash, confidence);
-    if (this.findings.explain) this.explain(rule.type, confidence, start, end);
+    return -1;
+  }
+
+  /** Is any group of `mask` named by the column or found within PROXIMITY of [start, end)? */
+  private corroborated(mask: number, start: number, end: number, colMask: number): boolean {
+    if ((colMask & mask) !== 0) return true;
+    // The last answer is reused: a card and an EU debit card ask the same question.
+    if (start === this.lastStart && end === this.lastEnd && (this.lastKnown & mask) === mask) return (this.lastFound & mask) !== 0;
+    if (start !== this.lastStart || end !== this.lastEnd) {
+      this.lastStart = start;
+      this.lastEnd = end;
+      this.lastKnown = 0;
+      this.lastFound = 0;
+    }
+    for (let g = mask & -mask; g !== 0 && g <= mask; g <<= 1) {
+      if ((mask & g) === 0) continue;
+      if ((this.lastKnown & g) === 0) {
+        this.lastKnown |= g;
+        if (this.near(g as KeywordGroup, start, end)) this.lastFound |= g;
+      }
+      if ((this.lastFound & g) !== 0) return true;
+    }
+    return false;
   }
 
   private explain(type: number, confidence: number, start: number, end: number): void {

@@ -13,18 +13,20 @@ const MAX_LABEL = 63;
 function isAsciiAlnum(c: number): boolean {
   return (c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 122);
 }
-/** Bytes of an unquoted local part (a conservative subset of RFC 5322 atext) and of a domain. */
+/**
+ * Byte classes: 1 = an ASCII byte allowed in an unquoted local part (a conservative subset of RFC
+ * 5322 atext) / in a domain label, 2 = a non-ASCII byte (checked as a whole character later).
+ */
 const LOCAL = new Uint8Array(256);
 const DOMAIN = new Uint8Array(256);
-for (let c = 0; c < 128; c++) {
-  if (isAsciiAlnum(c) || c === 45) DOMAIN[c] = 1;
-  if (isAsciiAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45) LOCAL[c] = 1;
-}
-function isLocalAscii(c: number): boolean {
-  return LOCAL[c] === 1;
-}
-function isDomainAscii(c: number): boolean {
-  return DOMAIN[c] === 1;
+for (let c = 0; c < 256; c++) {
+  if (c >= 0x80) {
+    LOCAL[c] = 2;
+    DOMAIN[c] = 2;
+  } else {
+    if (isAsciiAlnum(c) || c === 45) DOMAIN[c] = 1;
+    if (isAsciiAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45) LOCAL[c] = 1;
+  }
 }
 
 /** Letters, marks and digits of other scripts; not full-width ASCII look-alikes or U+FFFD. */
@@ -38,69 +40,79 @@ function intlOk(text: string): boolean {
   return true;
 }
 
-/** Evaluate the address around the `@` at `at`. */
+/**
+ * Evaluate the address around the `@` at `at`. One pass each way: the local part is read
+ * backwards, then hashed forwards with the domain as the domain is read.
+ */
 export function scanEmail(w: WindowContext, at: number, column: number): void {
   const b = w.data;
   const len = b.length;
   let s = at;
   let intl = false;
-  while (s > 0 && at - s <= MAX_LOCAL) {
-    const c = b[s - 1]!;
-    if (c >= 0x80) intl = true;
-    else if (!isLocalAscii(c)) break;
+  const minS = Math.max(0, at - MAX_LOCAL - 1);
+  while (s > minS) {
+    const t = LOCAL[b[s - 1]!]!;
+    if (t === 0) break;
+    if (t === 2) intl = true;
     s--;
   }
   if (s === at || at - s > MAX_LOCAL) return;
   if (s > 0 && b[s - 1] === 64) return; // "a@b@c"
   if (b[s] === 46 || b[at - 1] === 46) return;
-  for (let i = s + 1; i < at; i++) if (b[i] === 46 && b[i - 1] === 46) return;
 
-  // Domain: labels separated by single dots; stop before a trailing dot.
+  // Hash (case-folded) as we go: FNV-1a lane `ha`, polynomial lane `hb`.
+  let ha = 0x811c9dc5 ^ 11;
+  let hb = 0x2545f491 ^ 11;
+  for (let i = s; i < at; i++) {
+    let v = b[i]!;
+    if (v === 46 && b[i - 1] === 46) return; // ".."
+    if (v >= 65 && v <= 90) v |= 0x20;
+    ha = Math.imul(ha ^ v, 0x01000193);
+    hb = ((hb << 5) - hb + v) | 0;
+  }
+  ha = Math.imul(ha ^ 64, 0x01000193);
+  hb = ((hb << 5) - hb + 64) | 0;
+
+  // Domain: labels separated by single dots; a trailing dot is not part of the address.
   let e = at + 1;
   let labels = 0;
-  let lastLabelStart = e;
-  let tldAlpha = true;
+  let lastStart = e;
+  let lastAlpha = true;
+  const maxE = Math.min(len, at + 2 + MAX_DOMAIN);
   for (;;) {
     const ls = e;
-    while (e < len && e - (at + 1) <= MAX_DOMAIN) {
-      const c = b[e]!;
-      if (c >= 0x80) intl = true;
-      else if (!isDomainAscii(c)) break;
+    let alpha = true;
+    while (e < maxE) {
+      let v = b[e]!;
+      const t = DOMAIN[v]!;
+      if (t === 0) break;
+      if (t === 2) intl = true;
+      else if ((v | 0x20) < 97 || (v | 0x20) > 122) alpha = false;
+      if (v >= 65 && v <= 90) v |= 0x20;
+      ha = Math.imul(ha ^ v, 0x01000193);
+      hb = ((hb << 5) - hb + v) | 0;
       e++;
     }
-    if (e === ls) {
-      if (labels === 0) return;
-      e--; // the dot before an empty label is not part of the address
-      break;
-    }
-    if (e - ls > MAX_LABEL || b[ls] === 45 || b[e - 1] === 45) return;
+    if (e === ls || e - ls > MAX_LABEL || b[ls] === 45 || b[e - 1] === 45) return;
     labels++;
-    lastLabelStart = ls;
-    if (e < len - 1 && b[e] === 46 && (isDomainAscii(b[e + 1]!) || b[e + 1]! >= 0x80)) {
+    lastStart = ls;
+    lastAlpha = alpha;
+    if (e + 1 < len && b[e] === 46 && DOMAIN[b[e + 1]!] !== 0) {
+      ha = Math.imul(ha ^ 46, 0x01000193);
+      hb = ((hb << 5) - hb + 46) | 0;
       e++;
       continue;
     }
     break;
   }
   if (labels < 2 || e - (at + 1) > MAX_DOMAIN) return;
-  // After the address: a word character or underscore would mean we stopped inside something else.
-  if (e < len) {
-    const c = b[e]!;
-    if (c === 95 || c === 64) return;
-  }
-  // Top-level domain: letters (≥ 2), or punycode "xn--…", or an internationalized name.
-  const tldLen = e - lastLabelStart;
+  if (e < len && (b[e] === 95 || b[e] === 64)) return; // stopped inside something else
+  // Top-level domain: letters (≥ 2), punycode "xn--…", or an internationalized name.
+  const tldLen = e - lastStart;
   if (tldLen < 2) return;
-  const punycode = tldLen > 4 && (b[lastLabelStart]! | 0x20) === 120 && (b[lastLabelStart + 1]! | 0x20) === 110 && b[lastLabelStart + 2] === 45 && b[lastLabelStart + 3] === 45;
-  if (!punycode) {
-    for (let i = lastLabelStart; i < e; i++) {
-      const c = b[i]!;
-      if (c < 0x80 && !((c | 0x20) >= 97 && (c | 0x20) <= 122)) tldAlpha = false;
-    }
-    if (!tldAlpha) return;
-  }
+  const punycode = tldLen > 4 && (b[lastStart]! | 0x20) === 120 && (b[lastStart + 1]! | 0x20) === 110 && b[lastStart + 2] === 45 && b[lastStart + 3] === 45;
+  if (!punycode && !lastAlpha) return;
   if (intl && !intlOk(b.toString('utf8', s, e))) return;
-
-  w.hash.setBytes(b, s, e, 11, true);
+  w.hash.set(ha, hb);
   w.report(RULES.email, s, e, column);
 }

@@ -151,7 +151,6 @@ export function scanIpv6(w: WindowContext, p: number, column: number): number {
   end = prefixLengthEnd(b, end, 128);
   const h = w.hash.reset(13);
   for (let k = 0; k < 8; k++) h.add(groups[k]!);
-  w.report(RULES.ipAddressV6, s, end, column);
-  w.report(RULES.ipv6, s, end, column);
+  w.reportBoth(RULES.ipAddressV6, RULES.ipv6, s, end, column);
   return v4Out.v4At >= 0 ? w.base + e : -1;
 }

@@ -20,10 +20,15 @@ export const KW = {
   ip: 1 << 7,
   email: 1 << 8,
   phone: 1 << 9,
+  /** Func_expiration_date: an expiry such as 12/26 (corroborates cards like a card keyword). */
+  cardExpiry: 1 << 10,
 } as const;
 export type KeywordGroup = (typeof KW)[keyof typeof KW];
 
 export const KEYWORD_GROUPS: readonly KeywordGroup[] = Object.values(KW);
+
+/** Card evidence: a card keyword or an expiry date. */
+export const CARD_EVIDENCE = KW.card | KW.cardExpiry;
 
 /**
  * Keyword lists (after Microsoft's Keyword_* dictionaries, abridged to the terms that occur in
@@ -48,7 +53,7 @@ export const KEYWORDS: Readonly<Record<KeywordGroup, readonly string[]>> = {
     'debit card', 'debitcard', 'debit cards', 'carte bancaire', 'carte bleue', 'debitkarte', 'ec karte', 'ec-karte',
     'girocard', 'bankkaart', 'betaalpas', 'pinpas', 'carta di debito', 'bancomat', 'tarjeta de débito', 'tarjeta de debito',
     'cartão de débito', 'cartao de debito', 'multibanco', 'karta debetowa', 'betalkort', 'bankkort', 'dankort', 'pankkikortti',
-    // Keyword_card_expiration_terms_dict (Func_expiration_date is matched separately)
+    // Keyword_card_expiration_terms_dict (Func_expiration_date is group cardExpiry)
     'expiration', 'expiration date', 'expiry', 'expiry date', 'exp date', 'expires', 'valid thru', 'valid through',
     'good thru', 'good through', 'date d\'expiration', 'ablaufdatum', 'gültig bis', 'fecha de vencimiento', 'scadenza',
   ],
@@ -82,6 +87,7 @@ export const KEYWORDS: Readonly<Record<KeywordGroup, readonly string[]>> = {
   ],
   [KW.ip]: ['ip address', 'ip addresses', 'ip addr', 'internet protocol', 'ipv4', 'ipv6', 'ip', 'remote addr', 'client ip'],
   [KW.email]: ['email', 'e-mail', 'email address', 'e-mail address', 'mail', 'mail address', 'courriel', 'correo', 'e-post'],
+  [KW.cardExpiry]: [],
   [KW.phone]: [
     'phone', 'phone number', 'telephone', 'telephone number', 'tel', 'tel.', 'mobile', 'mobile number', 'cell', 'cell phone',
     'cellphone', 'fax', 'msisdn', 'contact number', 'téléphone', 'telefon', 'teléfono', 'telefono', 'handy',
@@ -146,11 +152,13 @@ function keywordSource(keyword: string): string {
 
 /**
  * Word-boundary alternation. Letters and digits (and UTF-8 bytes ≥ 0x80) on either side prevent a
- * match, so "ip" does not match inside "zip" and "cell" not inside "cancelled".
+ * match, so "ip" does not match inside "zip" and "cell" not inside "cancelled". The left side is
+ * `\\b` (every keyword starts with an ASCII letter), which keeps V8's fast scanning for the first
+ * letters; a UTF-8 byte before the keyword is rejected by `acceptKeywordHit`.
  */
 function alternation(keywords: readonly string[]): string {
   const sorted = [...new Set(keywords)].sort((a, b) => b.length - a.length);
-  return `(?<![A-Za-z0-9\\x80-\\xff])(?:${sorted.map(keywordSource).join('|')})(?![A-Za-z0-9\\x80-\\xff])`;
+  return `\\b(?:${sorted.map(keywordSource).join('|')})(?![A-Za-z0-9\\x80-\\xff])`;
 }
 
 /** Func_expiration_date: an expiry such as 12/26, 12/2026 or 12-26 (month first). */
@@ -159,15 +167,36 @@ const EXPIRY_DATE_SOURCE = '(?<![0-9/.\\-])(?:0?[1-9]|1[0-2])[/\\-](?:20)?[0-9]{
 /** Per group: a global, case-insensitive regex over Latin-1-viewed UTF-8. */
 export const GROUP_REGEX: ReadonlyMap<KeywordGroup, RegExp> = new Map(
   KEYWORD_GROUPS.map((g) => {
-    let source = alternation(KEYWORDS[g]!);
-    if (g === KW.card) source = `${source}|${EXPIRY_DATE_SOURCE}`;
+    // Expiry dates start with digits, which would slow the card keywords' scan on numeric text.
+    const source = g === KW.cardExpiry ? EXPIRY_DATE_SOURCE : alternation(KEYWORDS[g]!);
     return [g, new RegExp(source, 'gi')] as const;
   }),
 );
 
-/** The bare word "ip" corroborates only in capitals ("IP"), as in Microsoft's Keyword_ipaddress. */
-export function acceptKeywordHit(group: KeywordGroup, text: string): boolean {
-  if (group === KW.ip && text.length === 2) return text === 'IP';
+/**
+ * Substrings every keyword of a group contains (in lower, upper or capitalized form), for the
+ * keyword-required groups: a window without any of them cannot corroborate, so its candidates
+ * skip the regex search. Checked against the keyword lists by a test.
+ */
+export const GROUP_ANCHORS: ReadonlyMap<KeywordGroup, readonly string[]> = new Map([
+  [KW.bank, ['acc']],
+  [KW.ssn, ['ssn', 'ss#', 'ssid', 'soc']],
+  [KW.passportNumber, ['pass', 'pasaporte']],
+]);
+
+/** Per anchored group, one case-insensitive regex of its anchors (a cheap presence test). */
+export const GROUP_PRESENCE: ReadonlyMap<KeywordGroup, RegExp> = new Map(
+  [...GROUP_ANCHORS].map(([group, anchors]) => [group, new RegExp(anchors.map(escapeRe).join('|'), 'i')]),
+);
+
+/**
+ * Post-checks of a keyword hit at `index` of `text` (Latin-1 view): not preceded by a UTF-8 byte
+ * (part of a non-ASCII word), and the bare word "ip" only in capitals ("IP"), as in Microsoft's
+ * Keyword_ipaddress.
+ */
+export function acceptKeywordHit(group: KeywordGroup, text: string, index: number, hit: string): boolean {
+  if (index > 0 && text.charCodeAt(index - 1) >= 0x80 && hit.charCodeAt(0) >= 65) return false;
+  if (group === KW.ip && hit.length === 2) return hit === 'IP';
   return true;
 }
 

@@ -258,16 +258,16 @@ export function prescanToken(b: Buffer, i: number): number {
 
 /**
  * Could a token with this summary hold anything a digit-based type reports? Dates (2026-03-02),
- * decimals, versions and short numbers cannot; `singleGroupOk` is false in anti columns.
+ * decimals, versions and short numbers cannot.
  */
-export function worthParsing(singleGroupOk: boolean): boolean {
+export function worthParsing(): boolean {
   const digits = PRE[0]!;
   const n = PRE[1]!;
   const flags = PRE[4]!;
   if (flags & PRE_OVERLONG) return false;
   if (flags & (PRE_PLUS | PRE_PAREN)) return digits >= 7;
   const sepMask = PRE[3]!;
-  if (n === 1) return singleGroupOk && digits >= 6 && digits <= 19;
+  if (n === 1) return digits >= 6 && digits <= 19;
   if (sepMask === SEP_DOT) return n >= 4 || (n === 3 && digits === 10);
   // Grouped: cards (≥ 13 digits), SSN / ABA / phones (≥ 9), or a long group within (space-separated).
   return digits >= 9 || (PRE[2]! >= 6 && (sepMask & SEP_SPACE) !== 0);
@@ -301,6 +301,11 @@ export function evaluateToken(w: WindowContext, t: Token, column: number, skipIp
     else if (t.n === 3 && t.digitCount === 10) phones(w, t, column);
     return;
   }
+  if (t.plus) {
+    // "+…" is an international phone number; its groups are not read as other numbers.
+    phones(w, t, column);
+    return;
+  }
   if (t.dots > 0 && t.n >= 4) ipv4(w, t, column, skipIpv4Before);
   const total = t.digitCount;
   if (total >= 13) cards(w, t, column);
@@ -330,8 +335,8 @@ function cards(w: WindowContext, t: Token, column: number): void {
     const start = t.gs[g]!;
     const end = t.ge[best]!;
     hashDigits(w, t, from, to, 1);
-    w.report(RULES.card, start, end, column);
-    if (isEuDebitShape(cardBrand(t.digits, from, to), to - from)) w.report(RULES.euDebit, start, end, column);
+    if (isEuDebitShape(cardBrand(t.digits, from, to), to - from)) w.reportBoth(RULES.card, RULES.euDebit, start, end, column);
+    else w.report(RULES.card, start, end, column);
     g = best;
   }
 }
@@ -414,10 +419,34 @@ function ipv4(w: WindowContext, t: Token, column: number, skipBefore: number): v
     const hh = w.hash.reset(7);
     for (let k = g; k <= h; k++) hh.add(octetValue(t, k));
     const end = h === n - 1 ? prefixLengthEnd(b, t.ge[h]!, 32) : t.ge[h]!;
-    w.report(RULES.ipv4, t.gs[g]!, end, column);
-    w.report(RULES.ipAddressV4, t.gs[g]!, end, column);
+    w.reportBoth(RULES.ipv4, RULES.ipAddressV4, t.gs[g]!, end, column);
     g = h;
   }
+}
+
+/**
+ * The common case of `ipv4` without parsing a token: a token of exactly four dotted groups
+ * (PRE says so) starting at `i`, ending at `end`, not glued to a word on the left. Same verdicts.
+ */
+export function dottedQuad(w: WindowContext, i: number, end: number, column: number, skipBefore: number): void {
+  if (w.base + i < skipBefore) return;
+  const b = w.data;
+  let p = i;
+  const h = w.hash.reset(7);
+  for (let k = 0; k < 4; k++) {
+    let v = 0;
+    const s = p;
+    while (p < end && b[p] !== DOT) v = v * 10 + (b[p++]! - 48);
+    if (p - s > 3 || v > 255) return;
+    h.add(v);
+    p++;
+  }
+  if (attachedAfter(b, end)) {
+    const c = b[end]!;
+    if (!((c === 58 || c === 47) && end + 1 < b.length && isDigitByte(b[end + 1]!))) return;
+  }
+  const spanEnd = prefixLengthEnd(b, end, 32);
+  w.reportBoth(RULES.ipv4, RULES.ipAddressV4, i, spanEnd, column);
 }
 
 /**

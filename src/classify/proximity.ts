@@ -19,7 +19,7 @@ export class KeywordCursor {
    */
   constructor(
     private readonly re: RegExp,
-    private readonly accept: ((hit: string) => boolean) | undefined,
+    private readonly accept: ((text: string, index: number, hit: string) => boolean) | undefined,
     private readonly lookBehind: number,
   ) {}
 
@@ -58,10 +58,12 @@ export class KeywordCursor {
         return;
       }
       const end = m.index + m[0].length;
-      if (this.accept === undefined || this.accept(m[0])) {
+      if (this.accept === undefined || this.accept(this.text, m.index, m[0])) {
         this.nextStart = m.index;
         this.nextEnd = end;
-        this.frontier = end;
+        // Overlapping search (next start + 1), like the slice search: a keyword inside a longer
+        // one ("account number" in "bank account number") is a hit of its own.
+        this.frontier = m.index + 1;
         return;
       }
       re.lastIndex = m.index + 1;

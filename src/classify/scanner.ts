@@ -20,7 +20,7 @@ import { compileCustomTypes, CustomRunner, MAX_MATCH } from './custom.js';
 import { InputDecoder, type InputEncoding } from './decode.js';
 import { Findings } from './tally.js';
 import { SIT_NAMES } from './type-ids.js';
-import { classTable, LoopState, scanRange } from './window-scan.js';
+import { classTables, LoopState, scanRange } from './window-scan.js';
 
 /** Pending bytes that trigger a scan. */
 export const WINDOW_BYTES = 256 * 1024;
@@ -53,7 +53,7 @@ export class StreamScanner implements Scanner {
   private readonly findings: Findings;
   private readonly ctx: WindowContext;
   private readonly loop = new LoopState();
-  private readonly cls: Uint8Array;
+  private readonly tables: [Uint8Array, Uint8Array];
   private readonly custom: CustomRunner | undefined;
   private readonly before: number;
   private readonly after: number;
@@ -94,7 +94,7 @@ export class StreamScanner implements Scanner {
     this.findings = new Findings(ids, names, options.explain === true);
     this.ctx = new WindowContext(this.findings);
     this.ctx.delimiter = delimiter;
-    this.cls = classTable(delimiter);
+    this.tables = classTables(delimiter);
     this.custom = customTypes.length > 0 ? new CustomRunner(customTypes) : undefined;
     // Custom types reason in characters (up to 4 UTF-8 bytes each) and may ask for more proximity.
     const customContext = this.custom ? 4 * (MAX_MATCH + this.custom.maxProximity + 64) + 128 : 0;
@@ -179,7 +179,7 @@ export class StreamScanner implements Scanner {
         charPos = viewStart;
       }
       this.ctx.reset(view, base + viewStart, charCount);
-      const end = Math.max(scanRange(this.loop, this.ctx, this.cls, from - viewStart, to - viewStart), to - viewStart);
+      const end = Math.max(scanRange(this.loop, this.ctx, this.tables, from - viewStart, to - viewStart), to - viewStart);
       if (this.custom) {
         const text = view.toString('utf8');
         const fromChar = countChars(view, 0, from - viewStart);

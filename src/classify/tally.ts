@@ -4,7 +4,7 @@
  * (type, confidence).
  *
  * Memory is bounded and small: values are kept as 64-bit hashes (never as text). The first
- * `MAX_DISTINCT_PER_TYPE` distinct values of a type are counted exactly (a 64 KiB table that stays
+ * `MAX_DISTINCT_PER_TYPE` distinct values of a type are counted exactly (a 128 KiB table that stays
  * in cache); further values are counted by a HyperLogLog sketch per confidence level (1 KiB,
  * standard error about 3%), so a report with a million distinct emails costs no more memory than
  * one with ten thousand. A value that is first counted by a sketch and later seen at another
@@ -21,7 +21,8 @@ export const MAX_EXPLANATIONS = 10_000;
  * by numbers beyond 31 bits allocates per entry, and separate arrays cost a cache miss each).
  * Slot i holds [hash a, (hash b with the low 7 bits replaced by confidence + 1)]; a second word of 0
  * marks an empty slot.
- * Grows by doubling up to `MAX_DISTINCT_PER_TYPE` entries at load ≤ 0.5.
+ * Grows by doubling up to `MAX_DISTINCT_PER_TYPE` entries at load ≤ 0.25 (a miss, the common case
+ * in a report of distinct values, then costs about one probe).
  */
 export class DistinctSet {
   private table = new Int32Array(2 * 64);
@@ -50,7 +51,7 @@ export class DistinctSet {
     t[2 * slot] = a;
     t[2 * slot + 1] = key | (confidence + 1);
     this.size++;
-    if (this.size * 2 > this.mask + 1) this.grow();
+    if (this.size * 4 > this.mask + 1) this.grow();
     return -1;
   }
 
@@ -121,6 +122,17 @@ export class Hash64 {
     this.a = Math.imul(this.a ^ v, 0x01000193);
     const b = Math.imul(this.b ^ v, 0x85ebca6b);
     this.b = b ^ (b >>> 15);
+    return this;
+  }
+
+  /** Set both lanes directly (detectors that hash while they parse), finishing lane b. */
+  set(a: number, b: number): this {
+    b ^= b >>> 16;
+    b = Math.imul(b, 0x85ebca6b);
+    b ^= b >>> 13;
+    b = Math.imul(b, 0xc2b2ae35);
+    this.a = a;
+    this.b = b ^ (b >>> 16);
     return this;
   }
 

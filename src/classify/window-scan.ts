@@ -9,7 +9,19 @@ import type { ColumnInfo, WindowContext } from './context.js';
 import { scanEmail } from './email.js';
 import { scanIpv6 } from './ipv6.js';
 import { groupsInLabel, isAntiHeader } from './keywords.js';
-import { attachedAfter, attachedBefore, evaluateToken, isDigitByte, parseToken, prescanToken, Token, worthParsing } from './numbers.js';
+import {
+  attachedAfter,
+  attachedBefore,
+  dottedQuad,
+  evaluateToken,
+  isDigitByte,
+  parseToken,
+  PRE,
+  prescanToken,
+  SEP_DOT,
+  Token,
+  worthParsing,
+} from './numbers.js';
 import { scanIban, scanLetterPassport, scanNino } from './prefixed.js';
 
 const K_DIGIT = 1;
@@ -19,11 +31,28 @@ const K_COLON = 4;
 const K_DELIM = 5;
 const K_NEWLINE = 6;
 const K_QUOTE = 7;
+const K_UPPER = 8;
 
 /** Header rows longer than this are not used for column keywords. */
 const MAX_HEADER_BYTES = 64 * 1024;
 
-/** The byte class table for a scanner (delimiter: a byte, or -1 for plain text). */
+/**
+ * The byte class tables for a scanner (delimiter: a byte, or -1 for plain text): `[normal, anti]`.
+ * The anti table is used inside CSV columns whose header names a non-sensitive identifier: digits
+ * are plain bytes there (no number in such a column is reported), and upper-case letters are
+ * looked at instead, for the letter-led identifiers (IBAN, NINO).
+ */
+export function classTables(delimiter: number): [Uint8Array, Uint8Array] {
+  const normal = classTable(delimiter);
+  const anti = Uint8Array.from(normal);
+  for (let c = 48; c <= 57; c++) anti[c] = 0;
+  anti[43] = 0;
+  anti[40] = 0;
+  for (let c = 65; c <= 90; c++) anti[c] = K_UPPER;
+  return [normal, anti];
+}
+
+/** The byte class table for plain scanning (delimiter: a byte, or -1 for plain text). */
 export function classTable(delimiter: number): Uint8Array {
   const t = new Uint8Array(256);
   for (let c = 48; c <= 57; c++) t[c] = K_DIGIT;
@@ -48,6 +77,8 @@ export class LoopState {
   skipIpv4Before = 0;
   /** Absolute offset before which numbers belong to an IBAN already counted. */
   suppressBefore = 0;
+  /** Per CSV column, the class table: `anti` for columns whose header names a non-sensitive identifier. */
+  colTables: Uint8Array[] = [];
   headerParts: Buffer[] = [];
   headerBytes = 0;
   headerDone = false;
@@ -65,31 +96,42 @@ function isAlnum(c: number | undefined): boolean {
  * Scan token starts in [from, to) of `w.data`. Returns where the next window must resume (a
  * token that starts before `to` is read to its end).
  */
-export function scanRange(st: LoopState, w: WindowContext, cls: Uint8Array, from: number, to: number): number {
+export function scanRange(st: LoopState, w: WindowContext, tables: readonly [Uint8Array, Uint8Array], from: number, to: number): number {
   const headerFrom = w.delimiter >= 0 && !st.headerDone && st.row === 0 ? from : -1;
-  const end = loop(st, w, cls, from, to, headerFrom);
+  const end = loop(st, w, tables[0], tables[1], from, to, headerFrom);
   if (headerFrom >= 0 && st.row === 0 && !st.headerDone) addHeaderBytes(st, w.data.subarray(headerFrom, end));
   return end;
 }
 
 /**
- * The hot loop. It keeps its state in `st` and has no code after the loop: V8 compiles it on
- * stack replacement while the loop runs, and code that never ran before that point would send it
- * back to the interpreter at every window.
+ * The hot loop. Column, quote state and the class table live in locals; the rest of the state is
+ * in `st`. `warmUp` runs it once on a sample first, so that V8 has seen every path (including
+ * the write-back after the loop) before it compiles the loop while it runs.
  */
-function loop(st: LoopState, w: WindowContext, cls: Uint8Array, from: number, to: number, headerFrom: number): number {
+function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Array, from: number, to: number, headerFrom: number): number {
   const b = w.data;
   const len = b.length;
   const base = w.base;
   const csv = w.delimiter >= 0;
   const tok = st.tok;
+  let col = st.col;
+  let inQ = st.inQuotes;
+  let colTables = st.colTables;
+  let cls = col < colTables.length ? colTables[col]! : normal;
   let i = from;
   while (i < to) {
     let k = cls[b[i]!]!;
-    if (k === 0) {
-      // Most bytes: a tight inner loop (V8 keeps it in registers).
-      i++;
-      while (i < to && (k = cls[b[i]!]!) === 0) i++;
+    if (k === 0 || (k === K_DELIM && !inQ)) {
+      // Most bytes, and field ends: a tight inner loop.
+      for (;;) {
+        if (k === K_DELIM) {
+          col++;
+          cls = col < colTables.length ? colTables[col]! : normal;
+        }
+        if (++i >= to) break;
+        k = cls[b[i]!]!;
+        if (k !== 0 && (k !== K_DELIM || inQ)) break;
+      }
       if (i >= to) break;
     }
     if (k === K_DIGIT || k === K_SIGN) {
@@ -97,7 +139,7 @@ function loop(st: LoopState, w: WindowContext, cls: Uint8Array, from: number, to
         i++;
         continue;
       }
-      const column = csv ? st.col : -1;
+      const column = csv ? col : -1;
       if (attachedBefore(b, i)) {
         // A number glued to a word ("x4111 1111…", "DE89 3704…", "v2.3.1") is skipped whole.
         if (k === K_DIGIT && isUpper(b[i - 1])) lettered(st, w, i, column);
@@ -106,8 +148,9 @@ function loop(st: LoopState, w: WindowContext, cls: Uint8Array, from: number, to
       }
       if (b[i - 1] === 32 && isUpper(b[i - 2]) && isUpper(b[i - 3]) && !isAlnum(b[i - 4])) scanNino(w, i - 3, column);
       const end = prescanToken(b, i);
-      const anti = column >= 0 && w.columns.anti[column] === true && !w.columns.masks[column];
-      if (!anti && worthParsing(true) && base + i >= st.suppressBefore) {
+      if (PRE[1] === 4 && PRE[3] === SEP_DOT && PRE[4] === 0) {
+        if (base + i >= st.suppressBefore) dottedQuad(w, i, end, column, st.skipIpv4Before);
+      } else if (worthParsing() && base + i >= st.suppressBefore) {
         parseToken(b, i, tok);
         tok.leftAttached = false;
         tok.rightAttached = attachedAfter(b, end);
@@ -118,29 +161,35 @@ function loop(st: LoopState, w: WindowContext, cls: Uint8Array, from: number, to
     }
     switch (k) {
       case K_AT:
-        scanEmail(w, i, csv ? st.col : -1);
+        scanEmail(w, i, csv ? col : -1);
         break;
       case K_COLON: {
-        const v4End = scanIpv6(w, i, csv ? st.col : -1);
+        const v4End = scanIpv6(w, i, csv ? col : -1);
         if (v4End > st.skipIpv4Before) st.skipIpv4Before = v4End;
         break;
       }
-      case K_DELIM:
-        if (!st.inQuotes) st.col++;
-        break;
       case K_NEWLINE:
-        if (!st.inQuotes) {
-          if (headerFrom >= 0 && st.row === 0) finishHeader(st, w, b.subarray(headerFrom, i));
-          st.col = 0;
+        if (!inQ) {
+          if (headerFrom >= 0 && st.row === 0) {
+            finishHeader(st, w, b.subarray(headerFrom, i), normal, anti);
+            colTables = st.colTables;
+          }
+          col = 0;
           st.row++;
+          cls = colTables.length > 0 ? colTables[0]! : normal;
         }
         break;
       case K_QUOTE:
-        st.inQuotes = !st.inQuotes;
+        inQ = !inQ;
+        break;
+      case K_UPPER:
+        upperLed(st, w, i, csv ? col : -1);
         break;
     }
     i++;
   }
+  st.col = col;
+  st.inQuotes = inQ;
   return i;
 }
 
@@ -157,6 +206,23 @@ function lettered(st: LoopState, w: WindowContext, i: number, column: number): v
   }
 }
 
+/**
+ * In an anti column (see `classTables`): an IBAN or NINO starting at the upper-case letter at `i`,
+ * found at the same position `lettered` finds it from the digits in other columns.
+ */
+function upperLed(st: LoopState, w: WindowContext, i: number, column: number): void {
+  const b = w.data;
+  if (!isUpper(b[i + 1]) || (i > 0 && isAlnum(b[i - 1]))) return;
+  const c = b[i + 2];
+  if (c !== undefined && c >= 48 && c <= 57) {
+    const end = scanIban(w, i, column);
+    if (end >= 0) st.suppressBefore = w.base + end;
+    else scanNino(w, i, column);
+  } else if (c === 32 && b[i + 3] !== undefined && b[i + 3]! >= 48 && b[i + 3]! <= 57 && !isAlnum(b[i - 1])) {
+    scanNino(w, i, column);
+  }
+}
+
 function addHeaderBytes(st: LoopState, bytes: Buffer): void {
   st.headerBytes += bytes.length;
   if (st.headerBytes > MAX_HEADER_BYTES) {
@@ -167,13 +233,14 @@ function addHeaderBytes(st: LoopState, bytes: Buffer): void {
   st.headerParts.push(Buffer.from(bytes));
 }
 
-function finishHeader(st: LoopState, w: WindowContext, rest: Buffer): void {
+function finishHeader(st: LoopState, w: WindowContext, rest: Buffer, normal: Uint8Array, anti: Uint8Array): void {
   addHeaderBytes(st, rest);
   if (st.headerDone) return;
   st.headerDone = true;
   const line = Buffer.concat(st.headerParts).toString('utf8').replace(/\r$/, '');
   st.headerParts = [];
   w.columns = columnsOf(splitCsvLine(line, String.fromCharCode(w.delimiter)));
+  st.colTables = w.columns.anti.map((a, c) => (a && !w.columns.masks[c] ? anti : normal));
 }
 
 /** Split one CSV line into fields (RFC 4180 quoting). */
