@@ -78,6 +78,8 @@ export interface Rule {
   groups: number;
   /** Confidence of the first (highest) level. */
   top: number;
+  /** Every level needs a keyword (nothing is reported without one). */
+  keywordRequired: boolean;
   levels: readonly Level[];
 }
 
@@ -87,6 +89,7 @@ const rule = (type: TypeIndex, numeric: boolean, ...levels: Level[]): Rule => ({
   numeric,
   groups: levels.reduce((m, l) => l.all.reduce((n, g) => n | g, m), 0),
   top: levels[0]!.confidence,
+  keywordRequired: levels.every((l) => l.all.length > 0),
   levels,
 });
 
@@ -166,7 +169,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     id: SIT.iban,
     name: SIT_NAMES[SIT.iban]!,
     pattern: 'country code + 2 check digits + BBAN, plain or in groups of 4 (spaces or hyphens), upper case',
-    validation: 'per-country length and BBAN format (89 countries) + ISO 7064 MOD 97-10',
+    validation: 'per-country length and BBAN format (88 SWIFT-registry countries + 4 experimental) + ISO 7064 MOD 97-10',
     confidence: '85',
   },
   {

@@ -160,6 +160,13 @@ export class WindowContext {
    */
   report(rule: Rule, start: number, end: number, column: number): void {
     const colMask = column >= 0 ? (this.columns.masks[column] ?? 0) : 0;
+    if (rule.keywordRequired) {
+      // Most numbers have no keyword nearby: settle that first (cheap), the label after.
+      const confidence = (rule.groups & colMask) === rule.groups ? rule.top : this.levelOf(rule, start, end, colMask);
+      if (confidence < 0 || (rule.numeric && this.suppressed(rule.groups, start, column, colMask))) return;
+      this.add(rule.type, confidence, start, end);
+      return;
+    }
     if (rule.numeric && this.suppressed(rule.groups, start, column, colMask)) return;
     this.count(rule, start, end, colMask);
   }
@@ -185,8 +192,12 @@ export class WindowContext {
     // Usually a CSV column (or no keyword need at all) settles it without searching.
     const confidence = (rule.groups & colMask) === rule.groups ? rule.top : this.levelOf(rule, start, end, colMask);
     if (confidence < 0) return;
-    this.findings.add(rule.type, this.hash, confidence);
-    if (this.findings.explain) this.explain(rule.type, confidence, start, end);
+    this.add(rule.type, confidence, start, end);
+  }
+
+  private add(type: number, confidence: number, start: number, end: number): void {
+    this.findings.add(type, this.hash, confidence);
+    if (this.findings.explain) this.explain(type, confidence, start, end);
   }
 
   /** The first level of `rule` whose keyword masks are all corroborated, or -1. */

@@ -28,8 +28,10 @@ function detect(head: Buffer): Exclude<Mode, 'undecided'> {
     if (head[i] === 0) evenZero++;
     if (head[i + 1] === 0) oddZero++;
   }
-  if (oddZero >= pairs * 0.4 && evenZero <= pairs * 0.05) return 'utf16le';
-  if (evenZero >= pairs * 0.4 && oddZero <= pairs * 0.05) return 'utf16be';
+  // Latin-script UTF-16 has a zero in (nearly) every other byte; other scripts and emoji put a few
+  // zeros on the other side too.
+  if (oddZero >= pairs * 0.4 && evenZero * 4 < oddZero) return 'utf16le';
+  if (evenZero >= pairs * 0.4 && oddZero * 4 < evenZero) return 'utf16be';
   return 'utf8';
 }
 

@@ -188,6 +188,11 @@ describe('encodings and bad input', () => {
     expect(card.length).toBe(16);
   });
 
+  it('detects UTF-16 without a BOM when emoji put zero bytes on the other side too', () => {
+    const text = 'AB 12 34 56 C😀é';
+    expect(scan(Buffer.from(text, 'utf16le')).results).toEqual(scan(text).results);
+  });
+
   it('utf16le can be forced', () => {
     const { results } = scan(Buffer.from('Visa 4111111111111111', 'utf16le'), { encoding: 'utf16le' });
     expect(count(results, SIT.creditCard, 85)).toBe(1);
