@@ -6,7 +6,7 @@
  */
 import { RULES } from './catalog.js';
 import type { WindowContext } from './context.js';
-import { prefixLengthEnd } from './numbers.js';
+import { prefixLengthEnd } from './number-types.js';
 
 const MAX_ADDRESS = 45;
 

@@ -9,19 +9,8 @@ import type { ColumnInfo, WindowContext } from './context.js';
 import { scanEmail } from './email.js';
 import { scanIpv6 } from './ipv6.js';
 import { groupsInLabel, isAntiHeader } from './keywords.js';
-import {
-  attachedAfter,
-  attachedBefore,
-  dottedQuad,
-  evaluateToken,
-  isDigitByte,
-  parseToken,
-  PRE,
-  prescanToken,
-  SEP_DOT,
-  Token,
-  worthParsing,
-} from './numbers.js';
+import { dottedQuad, evaluateToken } from './number-types.js';
+import { attachedAfter, attachedBefore, isDigitByte, parseToken, PRE, prescanToken, SEP_DOT, Token, worthParsing } from './numbers.js';
 import { scanIban, scanLetterPassport, scanNino } from './prefixed.js';
 
 const K_DIGIT = 1;
