@@ -109,9 +109,6 @@ for (const [country, spec] of Object.entries(BBAN_SPEC)) {
   CLASSES.set(country, classes);
 }
 
-/** Countries with an IBAN format. */
-export const IBAN_COUNTRIES: readonly string[] = [...CLASSES.keys()].sort();
-
 /** IBAN length for a country code, or `undefined`. */
 export function ibanLength(country: string): number | undefined {
   const classes = CLASSES.get(country);
@@ -151,14 +148,6 @@ export function ibanValidCodes(codes: ArrayLike<number>, length: number): boolea
   return rem === 1;
 }
 
-/** Validate an IBAN string; spaces and hyphens are ignored, letters must be upper case. */
-export function isIban(text: string): boolean {
-  const compact = text.replace(/[ -]/g, '');
-  const codes: number[] = [];
-  for (let i = 0; i < compact.length; i++) codes.push(compact.charCodeAt(i));
-  return ibanValidCodes(codes, codes.length);
-}
-
 /** Fill in the check digits of `country + '00' + bban` (tests and benchmarks). */
 export function ibanWithCheckDigits(country: string, bban: string): string {
   const rearranged = `${bban}${country}00`;
@@ -168,9 +157,4 @@ export function ibanWithCheckDigits(country: string, bban: string): string {
     rem = isDigit(c) ? (rem * 10 + (c - 48)) % 97 : (rem * 100 + (c - 55)) % 97;
   }
   return `${country}${String(98 - rem).padStart(2, '0')}${bban}`;
-}
-
-/** The BBAN character classes of a country (`n`/`a`/`c` per position), for generators. */
-export function bbanClasses(country: string): string | undefined {
-  return CLASSES.get(country);
 }

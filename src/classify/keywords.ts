@@ -105,24 +105,9 @@ export const ANTI_LABELS: readonly string[] = [
   'case', 'confirmation', 'transaction', 'txn', 'tx', 'batch', 'lot', 'isbn', 'ean', 'upc', 'gtin', 'imei', 'version', 'ver',
   'build', 'release', 'id', 'ids', 'uuid', 'guid', 'hash', 'checksum', 'timestamp', 'ts', 'epoch', 'ms', 'millis', 'created',
   'updated', 'modified', 'date', 'time', 'shipment', 'parcel', 'awb', 'po', 'receipt', 'barcode', 'asin', 'mpn', 'quantity',
-  'qty', 'count', 'amount', 'price', 'total', 'lat', 'lon', 'lng', 'latitude', 'longitude', 'zip', 'postcode', 'row', 'line',
-  'page', 'session', 'request', 'trace', 'span', 'job', 'run', 'record', 'object', 'file', 'document', 'doc',
+  'qty', 'count', 'amount', 'price', 'total', 'lat', 'lon', 'lng', 'latitude', 'longitude', 'zip', 'postcode', 'row',
+  'session', 'request', 'trace',
 ];
-
-/** Keyword → the groups it belongs to, keyed by its normalized form (lower case, no separators). */
-const GROUPS_BY_KEY = new Map<string, number>();
-
-/** Normalized lookup key of a keyword or of matched text. */
-export function keywordKey(text: string): string {
-  return text.toLowerCase().replace(/[\s_\-]+/g, '');
-}
-
-for (const group of KEYWORD_GROUPS) {
-  for (const k of KEYWORDS[group]!) {
-    const key = keywordKey(k);
-    GROUPS_BY_KEY.set(key, (GROUPS_BY_KEY.get(key) ?? 0) | group);
-  }
-}
 
 /** UTF-8 bytes of `s` as a Latin-1 string (how the scanner sees non-ASCII text). */
 function asLatin1Bytes(s: string): string {
@@ -334,9 +319,4 @@ export function labelHasKeyword(label: string, groups: number): boolean {
     if (re.test(label)) return true;
   }
   return false;
-}
-
-/** Groups of a matched keyword text (for explanations and tests). */
-export function groupsOfKeyword(text: string): number {
-  return GROUPS_BY_KEY.get(keywordKey(text)) ?? 0;
 }

@@ -162,7 +162,6 @@ export class Findings {
   /** Per type and confidence, sketches of the values beyond the exact set's capacity. */
   private readonly overflow: (HyperLogLog | undefined)[][];
   private readonly notes: MatchExplanation[] = [];
-  private dropped = 0;
 
   constructor(
     private readonly typeIds: readonly string[],
@@ -190,10 +189,7 @@ export class Findings {
 
   /** Record an explanation (only kept with `explain: true`). */
   note(type: number, confidence: number, offset: number, length: number, masked: string): void {
-    if (this.notes.length >= MAX_EXPLANATIONS) {
-      this.dropped++;
-      return;
-    }
+    if (this.notes.length >= MAX_EXPLANATIONS) return;
     this.notes.push({ sensitiveTypeId: this.typeIds[type]!, typeName: this.typeNames[type]!, offset, length, confidenceLevel: confidence, masked });
   }
 
@@ -217,8 +213,4 @@ export class Findings {
     return [...this.notes].sort((a, b) => a.offset - b.offset || a.sensitiveTypeId.localeCompare(b.sensitiveTypeId));
   }
 
-  /** Explanations not kept because of `MAX_EXPLANATIONS`. */
-  get droppedExplanations(): number {
-    return this.dropped;
-  }
 }

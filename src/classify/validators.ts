@@ -97,11 +97,6 @@ export function cardBrand(d: ArrayLike<number>, from: number, to: number): CardB
   }
 }
 
-/** A payment card number: a known issuer range and length, and a valid Luhn check digit. */
-export function isCardNumber(d: ArrayLike<number>, from: number, to: number): boolean {
-  return cardBrand(d, from, to) !== undefined && luhnValid(d, from, to);
-}
-
 /** Brands issued as debit cards in the EU (Visa, Mastercard, Maestro), 16-19 digits. */
 export function isEuDebitShape(brand: CardBrand | undefined, length: number): boolean {
   return length >= 16 && (brand === 'visa' || brand === 'mastercard' || brand === 'maestro');
@@ -153,11 +148,6 @@ export function ssnKind(d: ArrayLike<number>, from: number): SsnKind {
   return area <= 772 ? 'preRandomization' : 'randomized';
 }
 
-/** IPv4 octets: each 0-255 (leading zeros tolerated). */
-export function isIpv4Octet(value: number, digits: number): boolean {
-  return digits >= 1 && digits <= 3 && value <= 255;
-}
-
 // ------------------------------------------------------------------------------------------------
 // String helpers (tests, CLI, custom callers)
 // ------------------------------------------------------------------------------------------------
@@ -169,12 +159,6 @@ export function digitsOf(text: string): number[] {
     if (c >= 0 && c <= 9) out.push(c);
   }
   return out;
-}
-
-/** Luhn over the digits of `text` (separators ignored). */
-export function luhnString(text: string): boolean {
-  const d = digitsOf(text);
-  return d.length > 0 && luhnValid(d, 0, d.length);
 }
 
 /** Compute the Luhn check digit that completes `payload` (digits only). */

@@ -46,3 +46,11 @@ describe('keywords', () => {
     expect(endsWithAntiLabel('Customer ID ', KW.passportNumber)).toBe(true);
   });
 });
+
+describe('anti-labels stay specific', () => {
+  it('generic words before a number do not suppress it', () => {
+    for (const label of ['Card on file ', 'Customer paid with ', 'Line 2: ', 'Page: ']) {
+      expect(endsWithAntiLabel(label, 0), label).toBe(false);
+    }
+  });
+});
