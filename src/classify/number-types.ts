@@ -5,7 +5,7 @@
  */
 import { RULES, type Rule } from './catalog.js';
 import type { WindowContext } from './context.js';
-import { attachedAfter, DOT, HYPHEN, isDigitByte, isWordByte, SEP_DOT, SPACE, type Token } from './numbers.js';
+import { attachedAfter, DOT, HYPHEN, isDigitByte, isWordByte, PRE, SEP_DOT, SPACE, type Token } from './numbers.js';
 import { cardBrand, isAbaRouting, isEuDebitShape, luhnValid, ssnKind } from './validators.js';
 
 function startOk(t: Token, g: number): boolean {
@@ -178,6 +178,36 @@ export function dottedQuad(w: WindowContext, i: number, end: number, column: num
   }
   const spanEnd = prefixLengthEnd(b, end, 32);
   w.reportBoth(RULES.ipv4, RULES.ipAddressV4, i, spanEnd, column);
+}
+
+/**
+ * The common case of an international number without parsing its token: "+cc group group …"
+ * (PRE says: a plus, no parentheses) taken whole. Returns false when the whole token is not a
+ * valid international number, and the caller parses it (a shorter prefix may still be one).
+ * Same verdicts as `phones` on the parsed token.
+ */
+export function plusPhone(w: WindowContext, i: number, end: number, column: number): boolean {
+  const digits = PRE[0]!;
+  const n = PRE[1]!;
+  if (n > 7 || digits < 8 || digits > 15 || (n < 2 && digits < 10) || PRE[2]! > 10) return false;
+  if (n < 3 && (PRE[3]! & SEP_DOT) !== 0) return false;
+  const b = w.data;
+  if (b[i + 1] === 48) return false; // country codes do not start with 0
+  let cc = 0;
+  while (isDigitByte(b[i + 1 + cc]!)) cc++;
+  if (n > 1 && cc > 3) return false;
+  if (attachedAfter(b, end)) return false;
+  let a = 0x811c9dc5 ^ 12;
+  let h = 0x2545f491 ^ 12;
+  for (let p = i + 1; p < end; p++) {
+    const c = b[p]!;
+    if (c < 48 || c > 57) continue;
+    a = Math.imul(a ^ (c - 48), 0x01000193);
+    h = ((h << 5) - h + (c - 48)) | 0;
+  }
+  w.hash.set(a, h);
+  w.report(RULES.phone, i, end, column);
+  return true;
 }
 
 /**

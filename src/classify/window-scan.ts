@@ -9,8 +9,8 @@ import type { ColumnInfo, WindowContext } from './context.js';
 import { scanEmail } from './email.js';
 import { scanIpv6 } from './ipv6.js';
 import { groupsInLabel, isAntiHeader } from './keywords.js';
-import { dottedQuad, evaluateToken } from './number-types.js';
-import { attachedAfter, attachedBefore, isDigitByte, parseToken, PRE, prescanToken, SEP_DOT, Token, worthParsing } from './numbers.js';
+import { dottedQuad, evaluateToken, plusPhone } from './number-types.js';
+import { attachedAfter, attachedBefore, isDigitByte, parseToken, PRE, PRE_PLUS, prescanToken, SEP_DOT, Token, worthParsing } from './numbers.js';
 import { scanIban, scanLetterPassport, scanNino } from './prefixed.js';
 
 const K_DIGIT = 1;
@@ -139,6 +139,8 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
       const end = prescanToken(b, i);
       if (PRE[1] === 4 && PRE[3] === SEP_DOT && PRE[4] === 0) {
         if (base + i >= st.suppressBefore) dottedQuad(w, i, end, column, st.skipIpv4Before);
+      } else if (PRE[4] === PRE_PLUS && base + i >= st.suppressBefore && plusPhone(w, i, end, column)) {
+        // an international phone number, taken whole
       } else if (worthParsing() && base + i >= st.suppressBefore) {
         parseToken(b, i, tok);
         tok.leftAttached = false;

@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseToken, PRE, PRE_OVERLONG, PRE_PAREN, PRE_PLUS, prescanToken, Token } from '../../src/classify/numbers.js';
+import { BUILTIN_IDS } from '../../src/classify/catalog.js';
+import { WindowContext } from '../../src/classify/context.js';
+import { dottedQuad, evaluateToken, plusPhone } from '../../src/classify/number-types.js';
+import { attachedAfter, parseToken, PRE, PRE_OVERLONG, PRE_PAREN, PRE_PLUS, prescanToken, Token } from '../../src/classify/numbers.js';
+import { Findings } from '../../src/classify/tally.js';
 
 describe('numeric token grammar', () => {
   it('prescanToken and parseToken agree on the end and the summary of every token', () => {
@@ -32,6 +36,71 @@ describe('numeric token grammar', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+
+describe('fast lanes', () => {
+  function findings() {
+    return new Findings(BUILTIN_IDS, BUILTIN_IDS, true);
+  }
+
+  it('plusPhone gives the verdict of the parsed-token path whenever it takes a number', () => {
+    const group = fc.integer({ min: 1, max: 12 }).chain((n) => fc.array(fc.constantFrom('0', '1', '2', '5', '9'), { minLength: n, maxLength: n }).map((d) => d.join('')));
+    const tokenArb = fc
+      .tuple(fc.array(group, { minLength: 1, maxLength: 8 }), fc.array(fc.constantFrom(' ', '-', '.'), { minLength: 8, maxLength: 8 }), fc.constantFrom('', ' ', 'x', '.', ','))
+      .map(([groups, seps, tail]) => `+${groups.map((g, k) => (k === 0 ? g : seps[k]! + g)).join('')}${tail}`);
+    fc.assert(
+      fc.property(tokenArb, (text) => {
+        const b = Buffer.from(` ${text} `, 'latin1');
+        const end = prescanToken(b, 1);
+        const fast = findings();
+        const wf = new WindowContext(fast);
+        wf.reset(b, 0, 0);
+        const taken = PRE[4] === PRE_PLUS && plusPhone(wf, 1, end, -1);
+        if (!taken) return;
+        const slow = findings();
+        const ws = new WindowContext(slow);
+        ws.reset(b, 0, 0);
+        const t = new Token();
+        parseToken(b, 1, t);
+        t.leftAttached = false;
+        t.rightAttached = attachedAfter(b, end);
+        evaluateToken(ws, t, -1, 0);
+        expect(fast.results()).toEqual(slow.results());
+        expect(fast.explanations()).toEqual(slow.explanations());
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('dottedQuad gives the verdict of the parsed-token path', () => {
+    const octet = fc.integer({ min: 0, max: 999 }).map(String);
+    const tokenArb = fc
+      .tuple(fc.array(octet, { minLength: 4, maxLength: 4 }), fc.constantFrom('', ' ', ':80', '/24', '/99', 'x', '.', '-a', '@h'))
+      .map(([o, tail]) => `${o.join('.')}${tail}`);
+    fc.assert(
+      fc.property(tokenArb, (text) => {
+        const b = Buffer.from(` ${text} `, 'latin1');
+        const end = prescanToken(b, 1);
+        if (!(PRE[1] === 4 && PRE[4] === 0)) return;
+        const fast = findings();
+        const wf = new WindowContext(fast);
+        wf.reset(b, 0, 0);
+        dottedQuad(wf, 1, end, -1, 0);
+        const slow = findings();
+        const ws = new WindowContext(slow);
+        ws.reset(b, 0, 0);
+        const t = new Token();
+        parseToken(b, 1, t);
+        t.leftAttached = false;
+        t.rightAttached = attachedAfter(b, end);
+        evaluateToken(ws, t, -1, 0);
+        expect(fast.results()).toEqual(slow.results());
+        expect(fast.explanations()).toEqual(slow.explanations());
+      }),
+      { numRuns: 500 },
     );
   });
 });
