@@ -114,7 +114,10 @@ export function createLabeler(options: LabelerOptions = {}): Labeler {
       return (await engine.policySettings(ctx)).value;
     },
     classify(input, options = {}) {
-      const customTypes = [...engine.customTypes(), ...(options.customTypes ?? [])];
+      // The caller's types win over the policy's types with the same id.
+      const extra = options.customTypes ?? [];
+      const ids = new Set(extra.map((t) => String(t.id).replace(/[{}]/g, '').toLowerCase()));
+      const customTypes = [...engine.customTypes().filter((t) => !ids.has(t.id)), ...extra];
       return classify(input, { ...options, customTypes });
     },
     close() {

@@ -9,7 +9,7 @@
  * the input was split into chunks.
  */
 import { MASK_STYLE, T, type Rule } from './catalog.js';
-import { acceptKeywordHit, antiLabelAt, GROUP_PRESENCE, GROUP_REGEX, KEYWORD_GROUPS, labelHasKeyword, type KeywordGroup } from './keywords.js';
+import { acceptKeywordHit, antiLabelAt, GROUP_PRESENCE, GROUP_REGEX, groupsInLabel, isAntiHeader, KEYWORD_GROUPS, labelHasKeyword, type KeywordGroup } from './keywords.js';
 import { KeywordCursor } from './proximity.js';
 import { Hash64, type Findings } from './tally.js';
 
@@ -26,6 +26,12 @@ export const CONTEXT_AFTER = MAX_CANDIDATE_BYTES + PROXIMITY + MAX_KEYWORD_BYTES
 
 /** Length of the label searched before a number ("Order #", "SKU:"). */
 const LABEL_BYTES = 40;
+/** Longest JSON key looked at before a value. */
+const MAX_KEY_BYTES = 64;
+/** Flag in a JSON key's info: the key names an identifier (order_id, timestamp…). */
+const KEY_ANTI = 1 << 30;
+/** JSON keys seen recently → groups | KEY_ANTI (keys repeat on every object of a report). */
+const KEY_CACHE = new Map<string, number>();
 
 const GROUP_SLOTS = KEYWORD_GROUPS.length;
 function slotOf(group: KeywordGroup): number {
@@ -159,15 +165,16 @@ export class WindowContext {
    * column (or -1); `this.hash` must hold the hash of the normalized value.
    */
   report(rule: Rule, start: number, end: number, column: number): void {
-    const colMask = column >= 0 ? (this.columns.masks[column] ?? 0) : 0;
+    const colMask = this.fieldMask(start, column);
+    const colAnti = this.fieldAnti;
     if (rule.keywordRequired) {
       // Most numbers have no keyword nearby: settle that first (cheap), the label after.
       const confidence = (rule.groups & colMask) === rule.groups ? rule.top : this.levelOf(rule, start, end, colMask);
-      if (confidence < 0 || (rule.numeric && this.suppressed(rule.groups, start, column, colMask))) return;
+      if (confidence < 0 || (rule.numeric && this.suppressed(rule.groups, start, colAnti, colMask))) return;
       this.add(rule.type, confidence, start, end);
       return;
     }
-    if (rule.numeric && this.suppressed(rule.groups, start, column, colMask)) return;
+    if (rule.numeric && this.suppressed(rule.groups, start, colAnti, colMask)) return;
     this.count(rule, start, end, colMask);
   }
 
@@ -176,15 +183,60 @@ export class WindowContext {
    * debit card, "IP Address" and "IP Address v4"): the label is looked at once.
    */
   reportBoth(a: Rule, b: Rule, start: number, end: number, column: number): void {
-    const colMask = column >= 0 ? (this.columns.masks[column] ?? 0) : 0;
-    if (a.numeric && this.suppressed(a.groups, start, column, colMask)) return;
+    const colMask = this.fieldMask(start, column);
+    if (a.numeric && this.suppressed(a.groups, start, this.fieldAnti, colMask)) return;
     this.count(a, start, end, colMask);
     this.count(b, start, end, colMask);
   }
 
+  /**
+   * Keyword groups named by the value's field — its CSV column's header, or in other text the JSON
+   * key right before it (`"card_number": "4111…"`) — and (in `fieldAnti`) whether that name is an
+   * identifier such as `order_id`.
+   */
+  private fieldMask(start: number, column: number): number {
+    if (column >= 0) {
+      this.fieldAnti = this.columns.anti[column] === true;
+      return this.columns.masks[column] ?? 0;
+    }
+    const key = this.jsonKeyInfo(start);
+    this.fieldAnti = (key & KEY_ANTI) !== 0;
+    return key & ~KEY_ANTI;
+  }
+  private fieldAnti = false;
+
+  /** Groups (and KEY_ANTI) of a JSON key `"…":` just before `start`, or 0. */
+  private jsonKeyInfo(start: number): number {
+    const b = this.data;
+    let p = start - 1;
+    const floor = Math.max(0, start - 16); // a little whitespace around the colon, no more
+    if (b[p] === 34) p--;
+    while (p > floor && (b[p] === 32 || b[p] === 9)) p--;
+    if (p < 1 || b[p] !== 58 /* : */) return 0;
+    p--;
+    while (p > floor && (b[p] === 32 || b[p] === 9)) p--;
+    if (p < 1 || b[p] !== 34) return 0;
+    const keyEnd = p;
+    const stop = Math.max(0, keyEnd - MAX_KEY_BYTES);
+    for (p = keyEnd - 1; p >= stop; p--) {
+      const c = b[p]!;
+      if (c === 34) break;
+      if (c < 32 || c === 92 /* \ */) return 0;
+    }
+    if (p < stop || p === keyEnd - 1) return 0;
+    const key = b.toString('latin1', p + 1, keyEnd);
+    let info = KEY_CACHE.get(key);
+    if (info === undefined) {
+      info = groupsInLabel(key) | (isAntiHeader(key) ? KEY_ANTI : 0);
+      if (KEY_CACHE.size >= 512) KEY_CACHE.clear();
+      KEY_CACHE.set(key, info);
+    }
+    return info;
+  }
+
   /** An anti column or an anti-label before the number (and no keyword of `groups` in them). */
-  private suppressed(groups: number, start: number, column: number, colMask: number): boolean {
-    if (column >= 0 && this.columns.anti[column] === true && (colMask & groups) === 0) return true;
+  private suppressed(groups: number, start: number, colAnti: boolean, colMask: number): boolean {
+    if (colAnti && (colMask & groups) === 0) return true;
     return this.antiLabelBefore(start, groups);
   }
 

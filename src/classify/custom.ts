@@ -10,6 +10,7 @@
 import { LabelgateError } from '../errors.js';
 import type { CustomSensitiveType } from '../policy/schema.js';
 import { maskKeeping } from './context.js';
+import { BUILTIN_TYPE_IDS } from './type-ids.js';
 import { checkCustomPattern, customPatternFlags } from './pattern-safety.js';
 import { KeywordCursor } from './proximity.js';
 import { Hash64, type Findings } from './tally.js';
@@ -62,6 +63,7 @@ export function compileCustomTypes(types: readonly CustomSensitiveType[], firstI
     if (typeof t.id !== 'string' || !GUID_RE.test(t.id)) invalid(i, 'id: expected a GUID');
     const id = t.id.replace(/[{}]/g, '').toLowerCase();
     if (seen.has(id)) invalid(i, `id: duplicate custom type id ${id}`);
+    if (BUILTIN_TYPE_IDS.has(id)) invalid(i, `id: ${id} is a built-in sensitive information type`);
     seen.add(id);
     if (typeof t.name !== 'string' || t.name.trim() === '') invalid(i, 'name: expected a name');
     if (typeof t.pattern !== 'string' || t.pattern.length === 0 || t.pattern.length > 1000) invalid(i, 'pattern: expected a regular expression (1-1000 characters)');

@@ -99,3 +99,15 @@ describe('explanations', () => {
     expect(count(scan('4111111111111111').results, SIT.creditCard)).toBe(1);
   });
 });
+
+describe('JSON keys', () => {
+  it('a JSON key names the value like a CSV header does', () => {
+    const json = JSON.stringify({
+      rows: Array.from({ length: 20 }, (_, i) => ({ note: 'x'.repeat(50), card_number: i === 19 ? '5555555555554444' : '4111111111111111', order_id: 4716461583322103 })),
+    });
+    const { results } = scan(json);
+    expect(levels(results, SIT.creditCard)).toEqual([85]);
+    expect(count(results, SIT.creditCard)).toBe(2); // the order ids are not cards
+    expect(levels(scan('{"email": "jane@example.com", "ip": "10.1.2.3"}').results, SIT.email)).toEqual([85]);
+  });
+});

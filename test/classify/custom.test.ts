@@ -70,6 +70,9 @@ describe('custom sensitive types', () => {
     });
     const results = await labeler.classify('employee EMP-123456 and Visa 4111111111111111', { customTypes: [CODENAME] });
     expect(results).toContainEqual({ sensitiveTypeId: EMPLOYEE.id, count: 1, confidenceLevel: 85 });
+    // The caller's definition of the same id replaces the policy's.
+    const replaced = await labeler.classify('employee EMP-123456', { customTypes: [{ ...EMPLOYEE, confidenceWithKeyword: 70 }] });
+    expect(replaced).toEqual([{ sensitiveTypeId: EMPLOYEE.id, count: 1, confidenceLevel: 70 }]);
     expect(results.some((r) => r.sensitiveTypeId === '50842eb7-edc8-4019-85dd-5a5c1f2bb085')).toBe(true);
   });
 
@@ -79,9 +82,11 @@ describe('custom sensitive types', () => {
       { ...EMPLOYEE, pattern: '(' },
       { ...EMPLOYEE, pattern: '(a+)+$' },
       { ...EMPLOYEE, keywords: [], confidenceWithoutKeyword: null },
+      { ...EMPLOYEE, id: '50842eb7-edc8-4019-85dd-5a5c1f2bb085' },
+      [EMPLOYEE, EMPLOYEE],
     ];
     for (const t of bad) {
-      await expect(classify('x', { customTypes: [t] })).rejects.toSatisfy((e: unknown) => isLabelgateError(e) && e.code === 'INPUT_INVALID');
+      await expect(classify('x', { customTypes: Array.isArray(t) ? t : [t] })).rejects.toSatisfy((e: unknown) => isLabelgateError(e) && e.code === 'INPUT_INVALID');
     }
   });
 });
