@@ -8,14 +8,15 @@
  * Two reports with the same columns: "dense" (a customer export: email and phone on every row,
  * a client IP on half; cards/IBANs/SSNs on 5%/5%/3%) and "sparse" (contact data on 5% of rows, as
  * in the ecosystem notes' measurements). Each is scanned in CSV mode (delimiter ",", as the HTTP
- * capture layer does for text/csv) and as plain text. Prints MB/s (best of --runs; wall clock and
+ * capture layer does for text/csv) and as plain text; the dense report is also scanned as a JSON
+ * array of objects (an API download). Prints MB/s (best of --runs; wall clock and
  * CPU time), the ratio to the byte loop, and the ratio to redact-pii (run on a smaller slice since
  * it is much slower, normalized to MB/s).
  */
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { createScanner } from '../dist/index.js';
-import { generateReport } from './report-data.mjs';
+import { generateJsonReport, generateReport } from './report-data.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -100,4 +101,16 @@ for (const [name, contact] of [
   console.log('  results (CSV mode):');
   for (const r of csv.result) console.log(`    ${r.sensitiveTypeId}  count ${String(r.count).padStart(7)}  confidence ${r.confidenceLevel}`);
   console.log('');
+}
+
+// The dense report as JSON (an API download): scanned as text, its keys naming the values.
+{
+  const data = generateJsonReport(Number(values.mb) * MB);
+  const mb = data.length / MB;
+  const loop = best(() => byteLoop(data));
+  const json = best(() => scan(data, {}));
+  const rate = (ms) => mb / (ms / 1000);
+  console.log(`dense report as a JSON array: ${mb.toFixed(1)} MB`);
+  console.log(`  plain byte loop              ${fmt(rate(loop.wall))} MB/s wall  ${fmt(rate(loop.cpu))} MB/s cpu`);
+  console.log(`  labelgate (text, JSON keys)  ${fmt(rate(json.wall))} MB/s wall  ${fmt(rate(json.cpu))} MB/s cpu   ratio to byte loop ${(loop.wall / json.wall).toFixed(2)} (cpu ${(loop.cpu / json.cpu).toFixed(2)})`);
 }

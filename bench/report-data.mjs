@@ -60,11 +60,11 @@ export const HEADER =
   'order_id,created_at,updated_ms,customer_name,email,phone,country,amount,currency,status,sku,app_version,lat,lon,client_ip,card_number,iban,ssn,notes';
 
 /**
- * One row of the report; `i` is the row index. `contact` is the share of rows that carry contact
+ * One row of the report as its field values; `i` is the row index. `contact` is the share of rows that carry contact
  * data (email, phone; a client IP on half of those): 1 for a customer export, 0.05 for a report
  * where personal data is the exception (as in the ecosystem notes' measurements).
  */
-export function row(i, rand, contact = 1) {
+export function rowFields(i, rand, contact = 1) {
   const hasContact = contact >= 1 || rand() < contact;
   const first = FIRST[Math.floor(rand() * FIRST.length)];
   const last = LAST[Math.floor(rand() * LAST.length)];
@@ -96,8 +96,15 @@ export function row(i, rand, contact = 1) {
     card,
     iban,
     ssn,
-    note.includes(',') ? `"${note}"` : note,
-  ].join(',');
+    note,
+  ];
+}
+
+/** One CSV line of the report (RFC 4180 quoting for the notes). */
+export function row(i, rand, contact = 1) {
+  return rowFields(i, rand, contact)
+    .map((f) => (f.includes(',') ? `"${f}"` : f))
+    .join(',');
 }
 
 /** A report of about `bytes` bytes (UTF-8), as one Buffer. */
@@ -110,5 +117,22 @@ export function generateReport(bytes, { seed = 42, contact = 1 } = {}) {
     parts.push(line);
     size += line.length;
   }
+  return Buffer.from(parts.join(''), 'utf8');
+}
+
+/** The same report as a JSON array of objects (keys from the CSV header), about `bytes` bytes. */
+export function generateJsonReport(bytes, { seed = 42, contact = 1 } = {}) {
+  const rand = rng(seed);
+  const keys = HEADER.split(',');
+  const parts = ['['];
+  let size = 1;
+  for (let i = 0; size < bytes; i++) {
+    const fields = rowFields(i, rand, contact);
+    const obj = Object.fromEntries(keys.map((k, c) => [k, c === 0 || c === 2 ? Number(fields[c]) : fields[c]]));
+    const text = `${i === 0 ? '' : ','}${JSON.stringify(obj)}`;
+    parts.push(text);
+    size += text.length;
+  }
+  parts.push(']');
   return Buffer.from(parts.join(''), 'utf8');
 }
