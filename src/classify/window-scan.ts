@@ -94,8 +94,10 @@ export function scanRange(st: LoopState, w: WindowContext, tables: readonly [Uin
 
 /**
  * The hot loop. Column, quote state and the class table live in locals; the rest of the state is
- * in `st`. `warmUp` runs it once on a sample first, so that V8 has seen every path (including
- * the write-back after the loop) before it compiles the loop while it runs.
+ * in `st`. Keep the code after the loop trivial: V8 compiles the loop while it runs (on-stack
+ * replacement), and an operation after it that has never run can send every later window back to
+ * the interpreter (seen as a deoptimization per window before the header handling moved into
+ * `scanRange`).
  */
 function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Array, from: number, to: number, headerFrom: number): number {
   const b = w.data;
