@@ -42,11 +42,11 @@ export {
 export { planActions, planChangesContent, metadataWithAppliedBits, type StampPlan, type AppliedMarkings } from './evaluate/plan.js';
 export { UI_ELEMENT } from './evaluate/actions.js';
 export { SIT, SIT_NAMES, BUILTIN_TYPE_IDS } from './classify/type-ids.js';
+export { classify, createScanner, CATALOG, checkCustomPattern, type CatalogEntry } from './classify/index.js';
+export type { ClassifyInput, ClassifyOptions, MatchExplanation, Scanner, ScannerOptions } from './classify/index.js';
 export { LabelgateError, isLabelgateError, type LabelgateErrorCode } from './errors.js';
 export { VERSION } from './version.js';
 export * from './graph-types.js';
-export { classify, createScanner } from './classify/index.js';
-export type { ClassifyInput, ClassifyOptions, Scanner, ScannerOptions, MatchExplanation } from './classify/api.js';
 export { labelHeaders, type StampOptions, type StampResult } from './pipeline/stamp.js';
 export { labelDocument, type LabelDocumentOptions, type LabelOutcome, type LabelChange, type ProtectHook } from './pipeline/label-document.js';
 export { sensitivityLabelHeader, msipLabelsHeader, sfText, LABEL_HEADERS } from './pipeline/headers.js';

@@ -13,6 +13,8 @@ import type {
   SensitivityLabel,
 } from './graph-types.js';
 import type { EvaluationContext, EvaluationEngine } from './evaluate/engine.js';
+import type { ClassifyInput, ClassifyOptions } from './classify/api.js';
+import { classify } from './classify/classify.js';
 import { LocalEngine } from './evaluate/local-engine.js';
 import { findLabel } from './evaluate/find-label.js';
 import { GraphEngine } from './evaluate/graph-engine.js';
@@ -20,8 +22,6 @@ import type { GraphOptions } from './graph/options.js';
 import { LabelgateError } from './errors.js';
 import { loadPolicySync, type PolicySource } from './policy/load.js';
 import type { LabelPolicy } from './policy/schema.js';
-import { classify } from './classify/index.js';
-import type { ClassifyInput, ClassifyOptions } from './classify/api.js';
 import { stamp, type StampOptions, type StampResult } from './pipeline/stamp.js';
 import { labelDocument, type LabelDocumentOptions, type LabelOutcome, type ProtectHook } from './pipeline/label-document.js';
 import type { FormatLimits, SourceBody } from './formats/types.js';
@@ -72,7 +72,10 @@ export interface Labeler {
   /** A label by id or (case-insensitive) name. */
   getLabel(idOrName: string, ctx?: EvaluationContext): Promise<SensitivityLabel | undefined>;
   policySettings(ctx?: EvaluationContext): Promise<InformationProtectionPolicySetting>;
-  /** Classify content with the built-in types plus the policy's custom types. */
+  /**
+   * Classify content with the built-in catalog plus the policy's custom sensitive types
+   * (`engine.customTypes()`) and any `options.customTypes`.
+   */
   classify(input: ClassifyInput, options?: ClassifyOptions): Promise<ClassificationResult[]>;
   /**
    * Label a whole file: detect the format, classify, evaluate, write the label into the file
@@ -135,8 +138,12 @@ export function createLabeler(options: LabelerOptions = {}): Labeler {
     async policySettings(ctx) {
       return (await engine.policySettings(ctx)).value;
     },
-    classify(input, classifyOptions) {
-      return classify(input, { ...classifyOptions, customTypes: [...engine.customTypes(), ...(classifyOptions?.customTypes ?? [])] });
+    classify(input, options = {}) {
+      // The caller's types win over the policy's types with the same id.
+      const extra = options.customTypes ?? [];
+      const ids = new Set(extra.map((t) => String(t.id).replace(/[{}]/g, '').toLowerCase()));
+      const customTypes = [...engine.customTypes().filter((t) => !ids.has(t.id)), ...extra];
+      return classify(input, { ...options, customTypes });
     },
     stamp(input, stampOptions) {
       return stamp(engine, input, {

@@ -25,6 +25,8 @@ export interface MatchExplanation {
   typeName: string;
   /** Character offset of the match in the decoded text. */
   offset: number;
+  /** Length of the match in characters (added after the first contract; always set). */
+  length: number;
   confidenceLevel: number;
   /** e.g. `4111********1111`. */
   masked: string;

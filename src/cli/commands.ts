@@ -6,6 +6,7 @@ import { labelsCommand } from './labels.js';
 import { evaluateCommand } from './evaluate.js';
 import { stampCommand } from './stamp.js';
 import { inspectCommand } from './inspect.js';
+import { scanCommand } from './scan.js';
 
 export interface CliCommand {
   name: string;
@@ -14,4 +15,4 @@ export interface CliCommand {
   run(argv: string[], io: CliIo): Promise<number>;
 }
 
-export const COMMANDS: readonly CliCommand[] = [labelsCommand, evaluateCommand, stampCommand, inspectCommand];
+export const COMMANDS: readonly CliCommand[] = [labelsCommand, scanCommand, evaluateCommand, stampCommand, inspectCommand];

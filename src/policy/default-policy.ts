@@ -2,9 +2,9 @@
  * The embedded default policy: what labelgate does with zero configuration and no network.
  *
  * Four labels in the shape most Purview tenants start from (Public < General < Confidential <
- * Highly Confidential). Auto-labeling follows Microsoft's "financial data" / "privacy" templates:
- * a few validated identifiers make a report Confidential; many of them, or any high-confidence
- * card/SSN/bank data, make it Highly Confidential. No label carries protection, so nothing needs
+ * Highly Confidential). Auto-labeling follows the low-volume / high-volume split of Microsoft's
+ * "financial data" and "privacy" templates: a few validated identifiers make a report
+ * Confidential; ten or more of one kind (a customer list) make it Highly Confidential. No label carries protection, so nothing needs
  * Azure RMS. The tenant id is labelgate's demo tenant: set your own `settings.siteId` in a
  * policy file before relying on the metadata in a real tenant.
  */
@@ -90,10 +90,8 @@ export const DEFAULT_POLICY: PolicyInput = {
         match: 'any',
         conditions: [
           { sensitiveTypeId: SIT.creditCard, minCount: 10, minConfidence: 65 },
-          { sensitiveTypeId: SIT.creditCard, minCount: 1, minConfidence: 85 },
           { sensitiveTypeId: SIT.euDebitCard, minCount: 10, minConfidence: 65 },
           { sensitiveTypeId: SIT.usSsn, minCount: 10, minConfidence: 65 },
-          { sensitiveTypeId: SIT.usSsn, minCount: 1, minConfidence: 85 },
           { sensitiveTypeId: SIT.iban, minCount: 10, minConfidence: 85 },
           { sensitiveTypeId: SIT.abaRouting, minCount: 10, minConfidence: 75 },
           { sensitiveTypeId: SIT.usBankAccount, minCount: 10, minConfidence: 75 },

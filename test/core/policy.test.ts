@@ -98,7 +98,7 @@ describe('label policy', () => {
     const p = testPolicy();
     p.customTypes = [
       { id: 'abcdef00-0000-4000-8000-000000000001', name: 'broken', pattern: '(unclosed' },
-      { id: 'abcdef00-0000-4000-8000-000000000002', name: 'redos', pattern: '(\\w+\\s?)*$' },
+      { id: 'abcdef00-0000-4000-8000-000000000002', name: 'redos', pattern: '(\\w+\\s?)*x' },
       { id: 'abcdef00-0000-4000-8000-000000000003', name: 'empty', pattern: 'x*' },
       { id: 'abcdef00-0000-4000-8000-000000000004', name: 'backref', pattern: '(a)\\1' },
       { id: '50842eb7-edc8-4019-85dd-5a5c1f2bb085', name: 'shadow', pattern: 'card' },

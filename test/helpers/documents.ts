@@ -10,7 +10,7 @@ import PDFKit from 'pdfkit';
 import { PDFDocument as PdfLibDocument, StandardFonts, degrees } from 'pdf-lib';
 import { Document, Footer, Header, Packer, Paragraph, TextRun, CommentRangeStart, CommentRangeEnd, CommentReference } from 'docx';
 
-export const SSN = '078-05-1120';
+export const SSN = '536-90-4399'; // structurally valid; 078-05-1120 (the Woolworth wallet card) is a known fake the classifier rejects
 export const CARD = '4111 1111 1111 1111';
 
 export function fixture(name: string): Buffer {

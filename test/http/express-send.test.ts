@@ -89,7 +89,7 @@ describe.each(EXPRESS_VERSIONS)('%s: send styles', (_name, express) => {
     });
     a.get('/attachment-send', (_req, res) => {
       res.attachment('notes.txt');
-      res.send('contact alice.planted@example.com, SSN 123-45-6789');
+      res.send('contact alice.planted@example.com, SSN 536-90-4399');
     });
     a.get('/plain.csv', (_req, res) => {
       res.type('csv').send(CSV_PLAIN);

@@ -66,7 +66,7 @@ export function testLabeler(overrides?: { confidentialName?: string }): Labeler 
 /** Luhn-valid test card numbers (issuer test ranges) and valid-looking SSNs/emails to plant. */
 export const PLANTED = {
   cards: ['4111111111111111', '5555555555554444', '4012888888881881', '378282246310005', '6011111111111117'],
-  ssns: ['123-45-6789', '234-56-7890', '345-67-8901'],
+  ssns: ['536-90-4399', '234-56-7890', '345-67-8901'],
   emails: ['alice.planted@example.com', 'bob.planted@example.org'],
 } as const;
 

@@ -82,7 +82,7 @@ describe('Spool', () => {
 
   it('classifies while capturing', async () => {
     const spool = new Spool({ memoryBytes: 8, maxBytes: 1 << 20, tempDir: dir.path, scanner: startScanner({ delimiter: ',' }, false) });
-    const text = 'name,ssn\nAda,123-45-6789\nBob,234-56-7890\n';
+    const text = 'name,ssn\nAda,536-90-4399\nBob,234-56-7890\n';
     for (const ch of text.match(/[\s\S]{1,5}/g)!) spool.write(Buffer.from(ch));
     await spool.end();
     expect(spool.classificationResults()).toEqual([expect.objectContaining({ sensitiveTypeId: SIT.usSsn, count: 2 })]);

@@ -1,0 +1,265 @@
+/**
+ * The scanner's single pass over a window of bytes. A lookup table sorts bytes into "nothing to
+ * do" (letters, most punctuation: one load and one compare) and the few that start work: digits
+ * (numeric tokens, and through the letters before them IBANs, NINOs, passports), `+`/`(` (phone
+ * numbers), `@` (emails), `:` (IPv6), and in CSV mode the delimiter, newline and quote (to know
+ * each value's column). Validators run only on candidates that pass the shape checks.
+ */
+import type { ColumnInfo, WindowContext } from './context.js';
+import { scanEmail } from './email.js';
+import { scanIpv6 } from './ipv6.js';
+import { groupsInLabel, isAntiHeader } from './keywords.js';
+import { dottedQuad, evaluateToken, plusPhone } from './number-types.js';
+import { attachedAfter, attachedBefore, isDigitByte, parseToken, PRE, PRE_PLUS, prescanToken, SEP_DOT, Token, worthParsing } from './numbers.js';
+import { scanIban, scanLetterPassport, scanNino } from './prefixed.js';
+
+const K_DIGIT = 1;
+const K_SIGN = 2;
+const K_AT = 3;
+const K_COLON = 4;
+const K_DELIM = 5;
+const K_NEWLINE = 6;
+const K_QUOTE = 7;
+const K_UPPER = 8;
+
+/** Header rows longer than this are not used for column keywords. */
+const MAX_HEADER_BYTES = 64 * 1024;
+
+/**
+ * The byte class tables for a scanner (delimiter: a byte, or -1 for plain text): `[normal, anti]`.
+ * The anti table is used inside CSV columns whose header names a non-sensitive identifier: digits
+ * are plain bytes there (no number in such a column is reported), and upper-case letters are
+ * looked at instead, for the letter-led identifiers (IBAN, NINO).
+ */
+export function classTables(delimiter: number): [Uint8Array, Uint8Array] {
+  const normal = classTable(delimiter);
+  const anti = Uint8Array.from(normal);
+  for (let c = 48; c <= 57; c++) anti[c] = 0;
+  anti[43] = 0;
+  anti[40] = 0;
+  for (let c = 65; c <= 90; c++) anti[c] = K_UPPER;
+  return [normal, anti];
+}
+
+/** The byte class table for plain scanning (delimiter: a byte, or -1 for plain text). */
+export function classTable(delimiter: number): Uint8Array {
+  const t = new Uint8Array(256);
+  for (let c = 48; c <= 57; c++) t[c] = K_DIGIT;
+  t[43] = K_SIGN;
+  t[40] = K_SIGN;
+  t[64] = K_AT;
+  t[58] = K_COLON;
+  if (delimiter >= 0) {
+    t[delimiter] = K_DELIM;
+    t[10] = K_NEWLINE;
+    t[34] = K_QUOTE;
+  }
+  return t;
+}
+
+/** What the pass carries from one window to the next. */
+export class LoopState {
+  col = 0;
+  row = 0;
+  inQuotes = false;
+  /** Absolute offset before which dotted quads belong to an IPv6 address already counted. */
+  skipIpv4Before = 0;
+  /** Absolute offset before which numbers belong to an IBAN already counted. */
+  suppressBefore = 0;
+  /** Per CSV column, the class table: `anti` for columns whose header names a non-sensitive identifier. */
+  colTables: Uint8Array[] = [];
+  headerParts: Buffer[] = [];
+  headerBytes = 0;
+  headerDone = false;
+  readonly tok = new Token();
+}
+
+function isUpper(c: number | undefined): boolean {
+  return c !== undefined && c >= 65 && c <= 90;
+}
+function isAlnum(c: number | undefined): boolean {
+  return c !== undefined && ((c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 122));
+}
+
+/**
+ * Scan token starts in [from, to) of `w.data`. Returns where the next window must resume (a
+ * token that starts before `to` is read to its end).
+ */
+export function scanRange(st: LoopState, w: WindowContext, tables: readonly [Uint8Array, Uint8Array], from: number, to: number): number {
+  const headerFrom = w.delimiter >= 0 && !st.headerDone && st.row === 0 ? from : -1;
+  const end = loop(st, w, tables[0], tables[1], from, to, headerFrom);
+  if (headerFrom >= 0 && st.row === 0 && !st.headerDone) addHeaderBytes(st, w.data.subarray(headerFrom, end));
+  return end;
+}
+
+/**
+ * The hot loop. Column, quote state and the class table live in locals; the rest of the state is
+ * in `st`. Keep the code after the loop trivial: V8 compiles the loop while it runs (on-stack
+ * replacement), and an operation after it that has never run can send every later window back to
+ * the interpreter (seen as a deoptimization per window before the header handling moved into
+ * `scanRange`).
+ */
+function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Array, from: number, to: number, headerFrom: number): number {
+  const b = w.data;
+  const len = b.length;
+  const base = w.base;
+  const csv = w.delimiter >= 0;
+  const tok = st.tok;
+  let col = st.col;
+  let inQ = st.inQuotes;
+  let colTables = st.colTables;
+  let cls = col < colTables.length ? colTables[col]! : normal;
+  let i = from;
+  while (i < to) {
+    let k = cls[b[i]!]!;
+    if (k === 0 || (k === K_DELIM && !inQ)) {
+      // Most bytes, and field ends: a tight inner loop.
+      for (;;) {
+        if (k === K_DELIM) {
+          col++;
+          cls = col < colTables.length ? colTables[col]! : normal;
+        }
+        if (++i >= to) break;
+        k = cls[b[i]!]!;
+        if (k !== 0 && (k !== K_DELIM || inQ)) break;
+      }
+      if (i >= to) break;
+    }
+    if (k === K_DIGIT || k === K_SIGN) {
+      if (k === K_SIGN && !(i + 1 < len && isDigitByte(b[i + 1]!))) {
+        i++;
+        continue;
+      }
+      const column = csv ? col : -1;
+      if (attachedBefore(b, i)) {
+        // A number glued to a word ("x4111 1111…", "DE89 3704…", "v2.3.1") is skipped whole.
+        if (k === K_DIGIT && isUpper(b[i - 1])) lettered(st, w, i, column);
+        i = prescanToken(b, i);
+        continue;
+      }
+      if (b[i - 1] === 32 && isUpper(b[i - 2]) && isUpper(b[i - 3]) && !isAlnum(b[i - 4])) scanNino(w, i - 3, column);
+      const end = prescanToken(b, i);
+      if (PRE[1] === 4 && PRE[3] === SEP_DOT && PRE[4] === 0) {
+        if (base + i >= st.suppressBefore) dottedQuad(w, i, end, column, st.skipIpv4Before);
+      } else if (PRE[4] === PRE_PLUS && base + i >= st.suppressBefore && plusPhone(w, i, end, column)) {
+        // an international phone number, taken whole
+      } else if (worthParsing() && base + i >= st.suppressBefore) {
+        parseToken(b, i, tok);
+        tok.leftAttached = false;
+        tok.rightAttached = attachedAfter(b, end);
+        evaluateToken(w, tok, column, st.skipIpv4Before);
+      }
+      i = end;
+      continue;
+    }
+    switch (k) {
+      case K_AT:
+        scanEmail(w, i, csv ? col : -1);
+        break;
+      case K_COLON: {
+        const v4End = scanIpv6(w, i, csv ? col : -1);
+        if (v4End > st.skipIpv4Before) st.skipIpv4Before = v4End;
+        break;
+      }
+      case K_NEWLINE:
+        if (!inQ) {
+          if (headerFrom >= 0 && st.row === 0) {
+            finishHeader(st, w, b.subarray(headerFrom, i), normal, anti);
+            colTables = st.colTables;
+          }
+          col = 0;
+          st.row++;
+          cls = colTables.length > 0 ? colTables[0]! : normal;
+        }
+        break;
+      case K_QUOTE:
+        inQ = !inQ;
+        break;
+      case K_UPPER:
+        upperLed(st, w, i, csv ? col : -1);
+        break;
+    }
+    i++;
+  }
+  st.col = col;
+  st.inQuotes = inQ;
+  return i;
+}
+
+/** Digits right after upper-case letters: an IBAN or NINO (two letters), or a passport (one). */
+function lettered(st: LoopState, w: WindowContext, i: number, column: number): void {
+  const b = w.data;
+  if (isUpper(b[i - 2])) {
+    if (i >= 3 && isAlnum(b[i - 3])) return;
+    const end = scanIban(w, i - 2, column);
+    if (end >= 0) st.suppressBefore = w.base + end;
+    else scanNino(w, i - 2, column);
+  } else if (!isAlnum(b[i - 2])) {
+    scanLetterPassport(w, i - 1, column);
+  }
+}
+
+/**
+ * In an anti column (see `classTables`): an IBAN or NINO starting at the upper-case letter at `i`,
+ * found at the same position `lettered` finds it from the digits in other columns.
+ */
+function upperLed(st: LoopState, w: WindowContext, i: number, column: number): void {
+  const b = w.data;
+  if (!isUpper(b[i + 1]) || (i > 0 && isAlnum(b[i - 1]))) return;
+  const c = b[i + 2];
+  if (c !== undefined && c >= 48 && c <= 57) {
+    const end = scanIban(w, i, column);
+    if (end >= 0) st.suppressBefore = w.base + end;
+    else scanNino(w, i, column);
+  } else if (c === 32 && b[i + 3] !== undefined && b[i + 3]! >= 48 && b[i + 3]! <= 57 && !isAlnum(b[i - 1])) {
+    scanNino(w, i, column);
+  }
+}
+
+function addHeaderBytes(st: LoopState, bytes: Buffer): void {
+  st.headerBytes += bytes.length;
+  if (st.headerBytes > MAX_HEADER_BYTES) {
+    st.headerDone = true;
+    st.headerParts = [];
+    return;
+  }
+  st.headerParts.push(Buffer.from(bytes));
+}
+
+function finishHeader(st: LoopState, w: WindowContext, rest: Buffer, normal: Uint8Array, anti: Uint8Array): void {
+  addHeaderBytes(st, rest);
+  if (st.headerDone) return;
+  st.headerDone = true;
+  const line = Buffer.concat(st.headerParts).toString('utf8').replace(/\r$/, '');
+  st.headerParts = [];
+  w.columns = columnsOf(splitCsvLine(line, String.fromCharCode(w.delimiter)));
+  st.colTables = w.columns.anti.map((a, c) => (a && !w.columns.masks[c] ? anti : normal));
+}
+
+/** Split one CSV line into fields (RFC 4180 quoting). */
+export function splitCsvLine(line: string, delimiter: string): string[] {
+  const fields: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch === '"') {
+        if (line[i + 1] === '"') {
+          cur += '"';
+          i++;
+        } else quoted = false;
+      } else cur += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === delimiter) {
+      fields.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  fields.push(cur);
+  return fields;
+}
+
+export function columnsOf(headers: readonly string[]): ColumnInfo {
+  return { masks: headers.map((h) => groupsInLabel(h)), anti: headers.map((h) => isAntiHeader(h)) };
+}

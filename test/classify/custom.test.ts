@@ -1,0 +1,129 @@
+/**
+ * Organization-defined types: pattern, keywords within a proximity, two confidence levels, and the
+ * guards against patterns that would stall a download (static check + segments + time budget).
+ */
+import { describe, expect, it } from 'vitest';
+import { checkCustomPattern, classify, createLabeler, createScanner, isLabelgateError, type CustomSensitiveType } from '../../src/index.js';
+import { count, levels, scan, scanChunks } from './helpers.js';
+
+const EMPLOYEE: CustomSensitiveType = {
+  id: '6d0b1c1e-8f7a-4c4e-9a55-0d7f0b3a1e01',
+  name: 'Employee ID',
+  description: '',
+  pattern: 'EMP-\\d{6}',
+  caseSensitive: true,
+  keywords: ['employee', 'staff id'],
+  proximity: 50,
+  confidenceWithKeyword: 85,
+  confidenceWithoutKeyword: 65,
+};
+const CODENAME: CustomSensitiveType = {
+  id: '6d0b1c1e-8f7a-4c4e-9a55-0d7f0b3a1e02',
+  name: 'Project codename',
+  description: '',
+  pattern: '\\b(?:bluebird|nightjar)\\b',
+  caseSensitive: false,
+  keywords: ['project'],
+  proximity: 300,
+  confidenceWithKeyword: 75,
+  confidenceWithoutKeyword: null,
+};
+
+describe('custom sensitive types', () => {
+  it('matches the pattern and counts distinct values', () => {
+    const { results } = scan('EMP-123456, EMP-123456, EMP-654321, emp-111111', { customTypes: [EMPLOYEE] });
+    expect(results).toContainEqual({ sensitiveTypeId: EMPLOYEE.id, count: 2, confidenceLevel: 65 });
+  });
+
+  it('keywords within the proximity raise the confidence', () => {
+    const near = scan('employee EMP-123456', { customTypes: [EMPLOYEE] });
+    expect(levels(near.results, EMPLOYEE.id)).toEqual([85]);
+    const far = scan(`employee${' '.repeat(60)}EMP-123456`, { customTypes: [EMPLOYEE] });
+    expect(levels(far.results, EMPLOYEE.id)).toEqual([65]);
+  });
+
+  it('confidenceWithoutKeyword null means a keyword is required; caseSensitive false folds case', () => {
+    expect(count(scan('Bluebird launches', { customTypes: [CODENAME] }).results, CODENAME.id)).toBe(0);
+    const { results } = scan('Project BLUEBIRD and project nightjar and bluebird', { customTypes: [CODENAME] });
+    expect(results).toContainEqual({ sensitiveTypeId: CODENAME.id, count: 2, confidenceLevel: 75 });
+  });
+
+  it('works across chunk boundaries with non-ASCII text', () => {
+    const text = `é😀 employee ${'漢'.repeat(10)} EMP-123456 ${'x'.repeat(500)} EMP-654321`;
+    const whole = scan(text, { customTypes: [EMPLOYEE] });
+    for (const cut of [3, 15, 20, 21, 22, 30, 40]) {
+      expect(scanChunks(text, [cut, cut + 7], { customTypes: [EMPLOYEE] })).toEqual(whole);
+    }
+    expect(whole.matches.filter((m) => m.sensitiveTypeId === EMPLOYEE.id).map((m) => [m.offset, m.masked])).toEqual([
+      [text.indexOf('EMP-123456'), 'EM*-****56'],
+      [text.indexOf('EMP-654321'), 'EM*-****21'],
+    ]);
+  });
+
+  it('the labeler classifies with the policy\'s custom types', async () => {
+    const labeler = createLabeler({
+      policy: {
+        settings: { siteId: 'f8d5ad45-1d82-4562-acb8-5daaa0354496' },
+        labels: [{ id: '2460e39a-0b4e-49d0-9106-6a1ce01bbb35', name: 'Public', sensitivity: 0 }],
+        customTypes: [{ id: EMPLOYEE.id, name: 'Employee ID', pattern: 'EMP-\\d{6}', keywords: ['employee'] }],
+      },
+    });
+    const results = await labeler.classify('employee EMP-123456 and Visa 4111111111111111', { customTypes: [CODENAME] });
+    expect(results).toContainEqual({ sensitiveTypeId: EMPLOYEE.id, count: 1, confidenceLevel: 85 });
+    // The caller's definition of the same id replaces the policy's.
+    const replaced = await labeler.classify('employee EMP-123456', { customTypes: [{ ...EMPLOYEE, confidenceWithKeyword: 70 }] });
+    expect(replaced).toEqual([{ sensitiveTypeId: EMPLOYEE.id, count: 1, confidenceLevel: 70 }]);
+    expect(results.some((r) => r.sensitiveTypeId === '50842eb7-edc8-4019-85dd-5a5c1f2bb085')).toBe(true);
+  });
+
+  it('rejects invalid custom types with INPUT_INVALID', async () => {
+    const bad = [
+      { ...EMPLOYEE, id: 'nope' },
+      { ...EMPLOYEE, pattern: '(' },
+      { ...EMPLOYEE, pattern: '(a+)+$' },
+      { ...EMPLOYEE, keywords: [], confidenceWithoutKeyword: null },
+      { ...EMPLOYEE, id: '50842eb7-edc8-4019-85dd-5a5c1f2bb085' },
+      [EMPLOYEE, EMPLOYEE],
+    ];
+    for (const t of bad) {
+      await expect(classify('x', { customTypes: Array.isArray(t) ? t : [t] })).rejects.toSatisfy((e: unknown) => isLabelgateError(e) && e.code === 'INPUT_INVALID');
+    }
+  });
+});
+
+describe('pattern safety', () => {
+  it.each([
+    ['(a+)+b', /nested unbounded/],
+    ['(\\w+\\s?)*x', /nested unbounded/],
+    ['(a|ab)*c', /repeated alternatives/],
+    ['(\\d{1,50}){1,50}', /variable repetition/],
+    ['(?<=a+)b', /lookbehind/],
+    ['\\d+-\\d+-\\d+', /3 long repetitions .* over the same characters/],
+    ['\\d+\\w+[0-9]*x', /3 long repetitions/],
+    ['(a)\\1', /backreferences/],
+    ['a*', /empty string/],
+  ])('rejects %s', (pattern, message) => {
+    expect(checkCustomPattern(pattern)).toMatch(message);
+  });
+
+  it.each(['EMP-\\d{6}', '\\b(?:bluebird|nightjar)\\b', '(\\d{1,3}\\.){3}\\d{1,3}', '[A-Z]{3}-\\d+', 'secret\\s+project\\s+\\w+', '\\d{1,20}-\\d{1,20}-\\d{1,20}'])('accepts %s', (pattern) => {
+    expect(checkCustomPattern(pattern)).toBeUndefined();
+  });
+
+  it('a slow pattern hits the time budget (CLASSIFY_BUDGET) instead of stalling', () => {
+    const slow: CustomSensitiveType = { ...EMPLOYEE, pattern: '\\d+\\d+x', keywords: [], caseSensitive: false };
+    expect(checkCustomPattern(slow.pattern)).toBeUndefined();
+    const scanner = createScanner({ customTypes: [slow] });
+    const started = Date.now();
+    let error: unknown;
+    try {
+      for (let i = 0; i < 200 && error === undefined; i++) scanner.write('1'.repeat(4096));
+      scanner.end();
+    } catch (err) {
+      error = err;
+    }
+    expect(isLabelgateError(error) && error.code).toBe('CLASSIFY_BUDGET');
+    expect((error as Error).message).not.toContain('1111');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
