@@ -2,7 +2,7 @@
  * The published entry points (built by `npm run build`, which `npm test` runs first):
  * `labelgate/express` and `labelgate/koa` load through `require` (CJS) and `import` (ESM).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import express from 'express';
@@ -44,6 +44,9 @@ describe('package entry points', () => {
       });
       const res = await request(app).get('/r.csv');
       expect(res.text).toBe(csv);
+      // The audit event is written once the last byte is handed to the socket, which can be just
+      // after the client has read the whole response.
+      await vi.waitFor(() => expect(events).toHaveLength(1), { timeout: 2000 });
       labels.push([res.headers['sensitivity-label'], (events[0]!.labelgate as { sensitiveTypes: unknown }).sensitiveTypes]);
     }
     expect(labels[0]).toEqual(labels[1]);
