@@ -15,7 +15,7 @@
  *   LABELGATE_GRAPH_TOKEN     a ready bearer token instead of the client secret (emulators, quick tests)
  *
  * The app registration needs the Microsoft Graph application permission
- * InformationProtectionPolicy.Read.All with admin consent (see docs/graph.md).
+ * InformationProtectionPolicy.Read.All with admin consent (see the README, "Use your Microsoft 365 tenant").
  */
 import { createLabeler, isLabelgateError, SIT } from 'labelgate';
 
@@ -37,7 +37,7 @@ if (!credential) {
   process.stderr.write(
     'graph-tenant: no credentials. Set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for an app registration\n' +
       'that has the Microsoft Graph application permission InformationProtectionPolicy.Read.All (admin consent granted),\n' +
-      'or LABELGATE_GRAPH_TOKEN (with LABELGATE_GRAPH_BASE_URL) for an emulator. See docs/graph.md.\n',
+      'or LABELGATE_GRAPH_TOKEN (with LABELGATE_GRAPH_BASE_URL) for an emulator. See the README, "Use your Microsoft 365 tenant".\n',
   );
   process.exit(2);
 }
