@@ -48,6 +48,22 @@ export interface EvaluationEngine {
     ctx?: EvaluationContext,
   ): Promise<Decision<InformationProtectionAction[]>>;
   extractContentLabel(contentInfo: ContentInfo, ctx?: EvaluationContext): Promise<Decision<ContentLabel | null>>;
+  /**
+   * Apply a fail-safe label (labeling already failed; the route's fail mode calls for it). Same
+   * contract as `evaluateApplication`, except that an engine whose service cannot be reached may
+   * answer from what it has cached (source `cache`) instead of failing. Optional: without it the
+   * pipeline calls `evaluateApplication`. Never used for normal labeling.
+   */
+  evaluateFailSafe?(
+    contentInfo: ContentInfo,
+    labelingOptions: LabelingOptions,
+    ctx?: EvaluationContext,
+  ): Promise<Decision<InformationProtectionAction[]>>;
+  /**
+   * The tenant id (MSIP `SiteId`) this engine's labels carry, when the engine knows it. Optional:
+   * without it (or when it returns undefined) the pipeline uses `policySettings().id`.
+   */
+  tenantId?(): string | undefined;
   /** Organization-defined sensitive types the classifier should run besides the built-in ones. */
   customTypes(): readonly CustomSensitiveType[];
   /** Release timers and sockets. */

@@ -10,10 +10,14 @@
  * - Requests the local policy semantics reject anyway (unknown label, label not appliable,
  *   removing a mandatory label, malformed metadata) fail here with the local engine's error codes,
  *   without a Graph call.
+ * - The fail-safe label (`evaluateFailSafe`) is evaluated like any label; only when Graph is
+ *   unavailable is it built offline from the cached label list and the tenant id (fail-safe.ts).
+ *   The tenant id is learnt from the `SiteId` Graph writes into its answers, else taken from
+ *   `graph.tenantId` or the credential description.
  * Everything that talks to Graph lives in src/graph/.
  */
 import { createHash } from 'node:crypto';
-import { LabelgateError } from '../errors.js';
+import { LabelgateError, isLabelgateError } from '../errors.js';
 import type {
   ClassificationResult,
   ContentInfo,
@@ -32,6 +36,7 @@ import { parseActions, parseContentLabel, parseLabelPage, parsePolicySettings } 
 import { GraphTransport, type GraphEndpoint } from '../graph/transport.js';
 import type { Decision, EvaluationContext, EvaluationEngine } from './engine.js';
 import { evaluationKey, marksDocumentSpecificText, withFreshPerDocumentValues, type EvaluationKeyInput } from './evaluation-key.js';
+import { offlineApplicationActions, siteIdsOf } from './fail-safe.js';
 import { isLabelUsable, notAppliableError, validateClassificationResults } from './local-engine.js';
 import { normalizeGuid, parseMsipMetadata } from './msip.js';
 
@@ -98,6 +103,8 @@ export class GraphEngine implements EvaluationEngine {
   private readonly policies: RefreshingCache<PolicySnapshot>;
   private readonly evaluations: RefreshingCache<ActionsEntry | LabelEntry>;
   private readonly now: () => Date;
+  /** The tenant id (MSIP SiteId) seen in Graph's answers. */
+  private learnedTenantId: string | undefined;
 
   constructor(graph: GraphOptions, engineOptions: GraphEngineOptions = {}) {
     this.options = resolveGraphOptions(graph);
@@ -121,6 +128,23 @@ export class GraphEngine implements EvaluationEngine {
   /** Circuit breaker state (`closed`, `open`, `half-open`, `disabled`), for health checks. */
   get circuit(): 'closed' | 'open' | 'half-open' | 'disabled' {
     return this.transport.circuit;
+  }
+
+  /** The tenant id Graph writes as `SiteId` (once seen), else `graph.tenantId` or the credential's tenant GUID. */
+  tenantId(): string | undefined {
+    return this.learnedTenantId ?? this.options.tenantId;
+  }
+
+  private learnTenant(actions: readonly InformationProtectionAction[]): void {
+    const [siteId] = siteIdsOf(actions);
+    if (!siteId || siteId === this.learnedTenantId) return;
+    this.learnedTenantId = siteId;
+    if (this.options.tenantId && this.options.tenantId !== siteId) {
+      this.options.logger.warn(
+        { event: 'graph.tenant.mismatch', configured: this.options.tenantId, graph: siteId },
+        "Graph labels content for another tenant id than graph.tenantId (or the credential's tenantId) says; using Graph's",
+      );
+    }
   }
 
   customTypes(): readonly CustomSensitiveType[] {
@@ -155,10 +179,14 @@ export class GraphEngine implements EvaluationEngine {
     return user === undefined ? '/security/informationProtection' : `/users/${encodeURIComponent(user)}/security/informationProtection`;
   }
 
+  private policyKey(user: string | undefined): string {
+    return user === undefined ? 'app' : `user:${user}`;
+  }
+
   private async snapshot(user: string | undefined, signal: AbortSignal | undefined): Promise<{ policy: PolicySnapshot; source: 'graph' | 'cache' }> {
     const root = this.root(user);
     const result = await untilAborted(
-      this.policies.get(user === undefined ? 'app' : `user:${user}`, async () => {
+      this.policies.get(this.policyKey(user), async () => {
         const [labels, settings] = await Promise.all([
           this.transport.collect({ endpoint: 'sensitivityLabels', path: `${root}/sensitivityLabels`, parse: parseLabelPage }),
           this.transport.call({ endpoint: 'labelPolicySettings', path: `${root}/labelPolicySettings`, parse: parsePolicySettings }),
@@ -223,6 +251,53 @@ export class GraphEngine implements EvaluationEngine {
     );
   }
 
+  /**
+   * `evaluateApplication` for a route's fail-safe label. When Graph is unavailable (and only then),
+   * the answer is built from the cached label list and the tenant id: metadata without markings,
+   * source `cache`. A cold cache or an unknown tenant id fails (the route then fails closed).
+   */
+  async evaluateFailSafe(
+    contentInfo: ContentInfo,
+    labelingOptions: LabelingOptions,
+    ctx?: EvaluationContext,
+  ): Promise<Decision<InformationProtectionAction[]>> {
+    try {
+      return await this.evaluateApplication(contentInfo, labelingOptions, ctx);
+    } catch (err) {
+      if (!isLabelgateError(err) || err.code !== 'GRAPH_UNAVAILABLE' || ctx?.signal?.aborted) throw err;
+      const policy = this.policies.peek(this.policyKey(await this.graphUser(ctx)));
+      if (!policy) {
+        throw new LabelgateError(
+          'GRAPH_UNAVAILABLE',
+          `the fail-safe label cannot be applied: Microsoft Graph is unavailable and no label policy is cached (none loaded since start-up, or older than graph.cache.staleIfErrorMs) — ${err.message}`,
+          { cause: err },
+        );
+      }
+      const tenantId = this.tenantId();
+      if (!tenantId) {
+        throw new LabelgateError(
+          'GRAPH_CONFIG',
+          'the fail-safe label cannot be applied while Microsoft Graph is unavailable: the tenant id (the label metadata\'s SiteId) is not known yet. ' +
+            'Set graph.tenantId to your directory (tenant) id GUID.',
+          { cause: err },
+        );
+      }
+      const actions = offlineApplicationActions({
+        contentInfo: graphContentInfo(contentInfo),
+        labelingOptions,
+        labels: policy.byId,
+        settings: policy.settings,
+        tenantId,
+        now: this.now(),
+      });
+      this.options.logger.warn(
+        { event: 'graph.fail_safe.offline', labelId: normalizeGuid(labelingOptions.labelId), code: err.code, actions: actions.length },
+        'Graph is unavailable: fail-safe label built from the cached label policy (metadata only, no markings)',
+      );
+      return { value: actions, source: 'cache' };
+    }
+  }
+
   evaluateRemoval(
     contentInfo: ContentInfo,
     downgradeJustification: DowngradeJustification,
@@ -278,6 +353,7 @@ export class GraphEngine implements EvaluationEngine {
         body,
         parse: parseActions,
       });
+      this.learnTenant(actions);
       return { actions, identifier, documentSpecific: marksDocumentSpecificText(actions, identifier) };
     };
     const key = evaluationKey({ ...keyInput, operation, policyVersion: policy.version, user: user ?? '' });

@@ -31,6 +31,7 @@ import type {
 import { LabelgateError } from '../errors.js';
 import type { LabelPolicy, PolicyLabel, AutoLabelingRule } from '../policy/schema.js';
 import { labelActions, removalActions, type MarkingVariables } from './actions.js';
+import { applicationVerdict } from './application-rule.js';
 import type { Decision, EvaluationContext, EvaluationEngine } from './engine.js';
 import { normalizeGuid, parseMsipMetadata, type MsipLabelEntry } from './msip.js';
 
@@ -286,19 +287,15 @@ export class LocalEngine implements EvaluationEngine {
     if (!this.isUsable(label, contentInfo)) throw notAppliableError(label, contentInfo);
     const method = labelingOptions.assignmentMethod ?? 'standard';
     const existing = this.existing(contentInfo);
-    if (existing.entry) {
-      if (existing.entry.labelId === label.id) return this.local([]);
-      // A label a user chose is only replaced by another user choice.
-      if (existing.entry.method === 'Privileged' && method !== 'privileged') return this.local([]);
-      const existingRank = existing.label?.sensitivity ?? -1;
-      if (label.sensitivity < existingRank) {
-        // Downgrade: never by an automatic or standard process; a user needs a justification.
-        if (method !== 'privileged') return this.local([]);
-        if (this.policy.settings.isDowngradeJustificationRequired && labelingOptions.downgradeJustification?.isDowngradeJustified !== true) {
-          return this.local([{ '@odata.type': '#microsoft.graph.security.justifyAction' }]);
-        }
-      }
-    }
+    const verdict = applicationVerdict({
+      existing: existing.entry && { labelId: existing.entry.labelId, method: existing.entry.method, sensitivity: existing.label?.sensitivity },
+      label,
+      method,
+      isDowngradeJustificationRequired: this.policy.settings.isDowngradeJustificationRequired,
+      isDowngradeJustified: labelingOptions.downgradeJustification?.isDowngradeJustified === true,
+    });
+    if (verdict === 'keep') return this.local([]);
+    if (verdict === 'justify') return this.local([{ '@odata.type': '#microsoft.graph.security.justifyAction' }]);
     const msipMethod = method === 'privileged' ? 'Privileged' : 'Standard';
     return this.local(this.actionsFor(label, contentInfo, existing, msipMethod, ctx, labelingOptions.extendedProperties));
   }

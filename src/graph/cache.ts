@@ -56,6 +56,14 @@ export class RefreshingCache<V extends object> {
     this.lru.clear();
   }
 
+  /** The stored value while it may still be served (fresh, or stale within the stale windows); never calls Graph. */
+  peek(key: string): V | undefined {
+    const entry = this.times.ttlMs > 0 ? this.lru.peek(key) : undefined;
+    if (!entry) return undefined;
+    const age = this.now() - entry.storedAt;
+    return age < this.times.ttlMs + Math.max(this.times.staleWhileRevalidateMs, this.times.staleIfErrorMs) ? entry.value : undefined;
+  }
+
   /**
    * The cached value for `key`, or `load()`'s. `store(value)` decides whether a loaded value may be
    * reused for other callers (default: yes).

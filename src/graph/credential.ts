@@ -4,7 +4,7 @@
  * optional peer dependency: it is imported only when a credential has to be built.
  */
 import { LabelgateError } from '../errors.js';
-import { isGuid } from '../evaluate/msip.js';
+import { isGuid, normalizeGuid } from '../evaluate/msip.js';
 import type { GraphCloud } from './clouds.js';
 
 /** `@azure/core-auth` AccessToken (structurally). */
@@ -93,6 +93,16 @@ export function validateCredentialOption(value: unknown): GraphCredentialOption 
       throw configError(`unknown kind ${JSON.stringify(spec.kind)}; use ${KINDS.map((k) => `"${k}"`).join(', ')}, or pass a TokenCredential`);
   }
   return spec as GraphCredentialSpec;
+}
+
+/**
+ * The directory (tenant) id a credential description names, when it is a GUID (a domain name such
+ * as contoso.onmicrosoft.com is not: MSIP metadata carries the GUID). Credential objects are opaque.
+ */
+export function credentialTenantId(option: GraphCredentialOption): string | undefined {
+  if (isTokenCredential(option)) return undefined;
+  const tenant = (option as { tenantId?: unknown }).tenantId;
+  return typeof tenant === 'string' ? normalizeGuid(tenant) : undefined;
 }
 
 type IdentityModule = typeof import('@azure/identity');

@@ -5,7 +5,8 @@
 import { LabelgateError } from '../errors.js';
 import type { EvaluationContext } from '../evaluate/engine.js';
 import { resolveCloud, type GraphCloud, type GraphCloudName } from './clouds.js';
-import { validateCredentialOption, type GraphCredentialOption } from './credential.js';
+import { credentialTenantId, validateCredentialOption, type GraphCredentialOption } from './credential.js';
+import { normalizeGuid } from '../evaluate/msip.js';
 import { SILENT_LOGGER, type GraphLogger } from './logger.js';
 import type { CircuitBreakerOptions } from './resilience.js';
 
@@ -64,6 +65,12 @@ export interface GraphOptions {
   circuitBreaker?: CircuitBreakerOptions | false;
   /** pino (or compatible) logger for retries, circuit changes and cache refreshes. Never receives content. */
   logger?: GraphLogger;
+  /**
+   * Your directory (tenant) id GUID. Only needed for a fail-safe label applied while Graph is
+   * unreachable (it is the label metadata's `SiteId`), and only when labelgate cannot tell it
+   * otherwise: from Graph's own answers, or from a credential description's `tenantId` GUID.
+   */
+  tenantId?: string;
 }
 
 export interface ResolvedGraphOptions {
@@ -79,9 +86,11 @@ export interface ResolvedGraphOptions {
   retry: Required<GraphRetryOptions>;
   circuitBreaker: Required<CircuitBreakerOptions> | false;
   logger: GraphLogger;
+  /** From `graph.tenantId`, else the credential description's tenant GUID (lower case). */
+  tenantId: string | undefined;
 }
 
-const KNOWN_OPTIONS = new Set(['credential', 'cloud', 'baseUrl', 'user', 'cache', 'timeoutMs', 'retry', 'circuitBreaker', 'logger']);
+const KNOWN_OPTIONS = new Set(['credential', 'cloud', 'baseUrl', 'user', 'cache', 'timeoutMs', 'retry', 'circuitBreaker', 'logger', 'tenantId']);
 /** The Graph SDK's own list of Graph hosts (it attaches tokens to these without customHosts). */
 const SDK_GRAPH_HOSTS = new Set([
   'graph.microsoft.com',
@@ -168,8 +177,14 @@ export function resolveGraphOptions(input: unknown): ResolvedGraphOptions {
     };
   }
   if (o.logger !== undefined && !isLogger(o.logger)) fail('graph.logger: expected a pino-compatible logger (debug, info, warn, error methods)');
+  let tenantId: string | undefined;
+  if (o.tenantId !== undefined) {
+    tenantId = typeof o.tenantId === 'string' ? normalizeGuid(o.tenantId) : undefined;
+    if (!tenantId) fail('graph.tenantId: expected your directory (tenant) id GUID (Microsoft Entra admin center → Overview → Tenant ID)');
+  }
+  const credential = validateCredentialOption(o.credential);
   return {
-    credential: validateCredentialOption(o.credential),
+    credential,
     cloud,
     ...resolveBaseUrl(o.baseUrl, cloud),
     user: resolveUser(o.user),
@@ -188,6 +203,7 @@ export function resolveGraphOptions(input: unknown): ResolvedGraphOptions {
     },
     circuitBreaker,
     logger: (o.logger as GraphLogger | undefined) ?? SILENT_LOGGER,
+    tenantId: tenantId ?? credentialTenantId(credential),
   };
 }
 

@@ -4,8 +4,10 @@
  * - `closed` (default): an RFC 9457 `application/problem+json` error; not one byte of the body.
  * - `open`: the original bytes with `Sensitivity-Label-Status: unlabeled` (logged as an error).
  * - `label`: the configured fail-safe label, applied with `evaluateApplication` (no
- *   classification); stamped into the file when the body is complete and its handler can, else
- *   carried in the headers only. If even that fails, the response fails closed.
+ *   classification) — or, when Graph is unavailable, from the engine's cached label policy
+ *   (`evaluateFailSafe`: metadata and headers, no markings); stamped into the file when the body
+ *   is complete and its handler can, else carried in the headers only. If even that fails, the
+ *   response fails closed.
  * Client aborts are not failures of the download: nothing is sent.
  */
 import { LabelgateError, isLabelgateError, type LabelgateErrorCode } from '../errors.js';
@@ -148,6 +150,8 @@ export async function resolveFailure(err: unknown, ctx: FailureContext): Promise
     user: ctx.user,
     state: ctx.route.state,
     label: ctx.route.failSafeLabel,
+    // Only here may the engine fall back to its cache when its service is down.
+    failSafe: true,
     signal: ctx.signal,
   };
   if (ctx.body) {

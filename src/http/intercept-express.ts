@@ -92,6 +92,8 @@ export class ResponseInterceptor implements HookTarget {
   /** Bytes the app wrote in pass mode after a fail-open release (counted only when asked). */
   passBytes = 0;
   countPassBytes = false;
+  /** Bytes of our own response handed to Node so far (`send`). */
+  private sentBytes = 0;
   private readonly res: ServerResponse;
   /** Who decides for this response. */
   readonly handlers: InterceptHandlers;
@@ -130,11 +132,23 @@ export class ResponseInterceptor implements HookTarget {
     if (this.watching) return;
     this.watching = true;
     this.res.on('close', () => {
-      if (this.res.writableFinished || this.mode === 'pass' || this.mode === 'aborted') return;
+      if (this.res.writableFinished || this.mode === 'pass' || this.mode === 'aborted' || this.delivered()) return;
       this.mode = 'aborted';
       this.queue = NO_QUEUE;
       this.handlers.aborted();
     });
+  }
+
+  /**
+   * Our complete response is with Node: ended, or every byte its Content-Length declares written.
+   * A client that has read it all may close the connection before we get to call end() (the last
+   * read of the capture is still being awaited): that is a delivered response, not an abort.
+   */
+  private delivered(): boolean {
+    if (this.mode !== 'closed' || !this.res.headersSent) return false;
+    if (this.res.writableEnded) return true;
+    const declared = Number(this.res.getHeader('content-length'));
+    return Number.isSafeInteger(declared) && this.sentBytes >= declared;
   }
 
   /** @internal wrapper bodies */
@@ -348,8 +362,11 @@ export class ResponseInterceptor implements HookTarget {
   }
 
   private async writeOut(chunk: Buffer, callback?: Callback): Promise<boolean> {
-    if (this.current() === 'aborted') return false;
-    if (!this.origWrite.call(this.res, chunk, callback) && this.current() !== 'aborted') await this.waitDrain();
+    // Destroyed: the client went away, or closed after reading everything (see delivered()).
+    if (this.current() === 'aborted' || this.res.destroyed) return false;
+    const flowing = this.origWrite.call(this.res, chunk, callback);
+    this.sentBytes += chunk.length;
+    if (!flowing && this.current() !== 'aborted') await this.waitDrain();
     return this.current() !== 'aborted';
   }
 

@@ -13,7 +13,7 @@ import type {
   KeyValuePair,
   SensitivityLabel,
 } from '../graph-types.js';
-import { LabelgateError } from '../errors.js';
+import { LabelgateError, isLabelgateError } from '../errors.js';
 import type { Decision, DecisionSource, EvaluationContext, EvaluationEngine } from '../evaluate/engine.js';
 import { findTenantLabel, normalizeGuid, parseMsipMetadata } from '../evaluate/msip.js';
 import { planActions, type AppliedMarkings, type ProtectionAction, type StampPlan } from '../evaluate/plan.js';
@@ -41,6 +41,11 @@ export interface LabelDocumentOptions {
   state?: ContentState | undefined;
   /** Apply this label (id or name) without classification (`evaluateApplication`). */
   label?: string | undefined;
+  /**
+   * `label` is a fail-safe label applied because labeling failed: the engine may apply it from its
+   * cache when its service is unreachable (`evaluateFailSafe`). Never set for normal labeling.
+   */
+  failSafe?: boolean | undefined;
   /** The output carries at least this label (id or name). */
   minimumLabel?: string | undefined;
   /** Extra custom sensitive types for this document (besides the engine's). */
@@ -101,6 +106,14 @@ async function resolveLabelId(engine: EvaluationEngine, idOrName: string, ctx: E
   return label;
 }
 
+/** A fail-safe label needs the label list: say so when it is neither reachable nor cached. */
+function failSafePolicyError(err: unknown): unknown {
+  if (!isLabelgateError(err) || err.code !== 'GRAPH_UNAVAILABLE') return err;
+  return new LabelgateError('GRAPH_UNAVAILABLE', `the fail-safe label cannot be applied without the label policy, which is neither reachable nor cached: ${err.message}`, {
+    cause: err,
+  });
+}
+
 export async function labelDocument(engine: EvaluationEngine, body: SourceBody, options: LabelDocumentOptions): Promise<LabelOutcome> {
   const { handler } = options;
   const limits: FormatLimits = { ...DEFAULT_FORMAT_LIMITS, ...options.limits };
@@ -120,8 +133,14 @@ export async function labelDocument(engine: EvaluationEngine, body: SourceBody, 
   let results: ClassificationResult[] = [];
   let decision: Decision<InformationProtectionAction[]>;
   if (options.label) {
-    const label = await resolveLabelId(engine, options.label, ctx, 'label');
-    decision = await engine.evaluateApplication(contentInfo, { labelId: label.id, assignmentMethod: 'standard' }, ctx);
+    const label = await resolveLabelId(engine, options.label, ctx, 'label').catch((err: unknown) => {
+      throw options.failSafe ? failSafePolicyError(err) : err;
+    });
+    const labeling = { labelId: label.id, assignmentMethod: 'standard' } as const;
+    decision =
+      options.failSafe && engine.evaluateFailSafe
+        ? await engine.evaluateFailSafe(contentInfo, labeling, ctx)
+        : await engine.evaluateApplication(contentInfo, labeling, ctx);
   } else {
     results = options.classificationResults ? [...options.classificationResults] : await scan(handler, body, options, engine, limits);
     throwIfAborted(options.signal);
@@ -132,7 +151,7 @@ export async function labelDocument(engine: EvaluationEngine, body: SourceBody, 
 
   const labels = (await engine.listLabels(ctx)).value;
   const settings = (await engine.policySettings(ctx)).value;
-  const existing = findTenantLabel(parseMsipMetadata(existingMetadata), settings.id);
+  const existing = findTenantLabel(parseMsipMetadata(existingMetadata), engine.tenantId?.() ?? settings.id);
 
   if (options.minimumLabel) {
     const minimum = await resolveLabelId(engine, options.minimumLabel, ctx, 'minimumLabel');

@@ -55,6 +55,11 @@ export interface EmulatorOptions {
   tokens?: Record<string, string[]>;
   /** Labels per page of `sensitivityLabels`. */
   pageSize?: number;
+  /**
+   * `labelPolicySettings.id` ("unique identifier for the policy", Graph docs). Default: the tenant
+   * id, as the local engine reports it; set another GUID to prove nothing takes it for the tenant.
+   */
+  settingsId?: string;
   now?: () => Date;
 }
 
@@ -95,7 +100,7 @@ export class GraphEmulator {
   private constructor(
     private readonly server: Server,
     readonly baseUrl: string,
-    private readonly options: Required<Omit<EmulatorOptions, 'now'>> & Pick<EmulatorOptions, 'now'>,
+    private readonly options: Required<Omit<EmulatorOptions, 'now' | 'settingsId'>> & Pick<EmulatorOptions, 'now' | 'settingsId'>,
   ) {}
 
   static async start(options: EmulatorOptions = {}): Promise<GraphEmulator> {
@@ -119,6 +124,7 @@ export class GraphEmulator {
       users: options.users ?? { [USERS.finance]: CONTOSO_POLICY, [USERS.restricted]: CONTOSO_RESTRICTED_POLICY },
       tokens: options.tokens ?? { [EMULATOR_TOKEN]: [READ_ALL] },
       pageSize: options.pageSize ?? 100,
+      settingsId: options.settingsId,
       now: options.now,
     });
     return emulator;
@@ -251,7 +257,12 @@ export class GraphEmulator {
   private read(endpoint: 'sensitivityLabels' | 'labelPolicySettings', url: URL, policy: LabelPolicy): unknown {
     const engine = this.engine(policy);
     if (endpoint === 'labelPolicySettings') {
-      return { '@odata.context': `${this.baseUrl}/beta/$metadata#security/informationProtection/labelPolicySettings/$entity`, ...engine.settings() };
+      const settings = engine.settings();
+      return {
+        '@odata.context': `${this.baseUrl}/beta/$metadata#security/informationProtection/labelPolicySettings/$entity`,
+        ...settings,
+        id: this.options.settingsId ?? settings.id,
+      };
     }
     const all = engine.sensitivityLabels();
     const skip = Number(url.searchParams.get('$skiptoken') ?? '0');

@@ -43,12 +43,13 @@ describe('validation at createLabeler time', () => {
     [{ credential: staticCredential(), baseUrl: 'https://graph.microsoft.com/beta' }, 'graph.baseUrl: leave the API version out (labelgate calls /beta itself)'],
     [{ credential: staticCredential(), baseUrl: 'https://graph.example/?x=1' }, 'graph.baseUrl: must not contain credentials, a query or a fragment'],
     [{ credential: staticCredential(), baseUrl: 'graph.microsoft.com' }, 'graph.baseUrl: not a URL: "graph.microsoft.com"'],
-    [{ credential: staticCredential(), timeout: 100 }, 'graph.timeout: unknown option (known: credential, cloud, baseUrl, user, cache, timeoutMs, retry, circuitBreaker, logger)'],
+    [{ credential: staticCredential(), timeout: 100 }, 'graph.timeout: unknown option (known: credential, cloud, baseUrl, user, cache, timeoutMs, retry, circuitBreaker, logger, tenantId)'],
     [{ credential: staticCredential(), timeoutMs: 0 }, 'graph.timeoutMs: expected a number from 1 to 600000, got 0'],
     [{ credential: staticCredential(), cache: { ttl: 5 } }, 'graph.cache.ttl: unknown option (known: policyTtlMs, staleWhileRevalidateMs, staleIfErrorMs, evaluationTtlMs, maxEvaluations, maxPolicies)'],
     [{ credential: staticCredential(), retry: { maxRetries: 50 } }, 'graph.retry.maxRetries: expected a number from 0 to 10, got 50'],
     [{ credential: staticCredential(), user: 'alice' }, 'graph.user: expected true (use the per-download user as the Graph user id) or a function (user, ctx) => id'],
     [{ credential: staticCredential(), logger: console.log }, 'graph.logger: expected a pino-compatible logger (debug, info, warn, error methods)'],
+    [{ credential: staticCredential(), tenantId: 'contoso.onmicrosoft.com' }, 'graph.tenantId: expected your directory (tenant) id GUID (Microsoft Entra admin center → Overview → Tenant ID)'],
   ])('%j', (graph, message) => {
     const got = configError(graph);
     expect(got).toBe(message);

@@ -264,6 +264,41 @@ describe.each(EXPRESS_VERSIONS)('%s: streaming, aborts, concurrency', (_name, ex
     }
   });
 
+  it('a client that closes the connection the moment it has every byte: audited as labeled, not aborted', async () => {
+    const logs = captureLogs();
+    const app = express();
+    app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, memoryBytes: 1024 }));
+    app.get('/r.csv', (_req, res) => {
+      res.type('csv').send(CSV);
+    });
+    const server = await listen(app);
+    const rounds = 30;
+    try {
+      for (let i = 0; i < rounds; i++) {
+        await new Promise<void>((resolve, reject) => {
+          const req = http.get({ port: server.port, host: '127.0.0.1', path: '/r.csv', agent: false }, (res) => {
+            const length = Number(res.headers['content-length']);
+            let got = 0;
+            res.on('data', (c: Buffer) => {
+              got += c.length;
+              if (got >= length) {
+                // Done reading: hang up at once, possibly before the server has called end().
+                res.socket.destroy();
+                resolve();
+              }
+            });
+          });
+          req.on('error', reject);
+        });
+      }
+      await waitFor(() => logs.events().length === rounds, 3000, 'audit events');
+      expect(logs.events().map((e) => (e.labelgate as { outcome: string }).outcome)).toEqual(Array(rounds).fill('labeled'));
+      expect(logs.events().map((e) => (e.labelgate as { bytesOut: number }).bytesOut)).toEqual(Array(rounds).fill(Buffer.byteLength(CSV)));
+    } finally {
+      await server.close();
+    }
+  });
+
   it('concurrent downloads each get their own label and their own bytes', async () => {
     const app = express();
     app.use(expressLabeling({ labeler: testLabeler(), logger: captureLogs().logger, tempDir: dir.path, memoryBytes: 2048 }));
