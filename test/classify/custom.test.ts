@@ -126,4 +126,17 @@ describe('pattern safety', () => {
     expect((error as Error).message).not.toContain('1111');
     expect(Date.now() - started).toBeLessThan(5000);
   });
+
+  it('a fast pattern never hits the budget, however large the input (time is charged per segment)', () => {
+    const scanner = createScanner({ customTypes: [{ ...EMPLOYEE, keywords: [] }] });
+    const row = 'EMP-123456,Ada Lovelace,engineering,2026-01-01,notes about the quarterly plan\n';
+    const chunk = row.repeat(Math.ceil(65536 / row.length));
+    let written = 0;
+    while (written < 8 * 1024 * 1024) {
+      scanner.write(chunk);
+      written += chunk.length;
+    }
+    const results = scanner.end();
+    expect(results.find((r) => r.sensitiveTypeId === EMPLOYEE.id)?.count).toBe(1);
+  });
 });
