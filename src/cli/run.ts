@@ -16,7 +16,7 @@ function help(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Run "labelgate <command> --help" for the options of a command.',
-    'Exit codes: 0 ok, 1 failure, 2 usage error.',
+    'Exit codes: 0 ok, 1 failure, 2 usage error (bad arguments, missing or malformed input files).',
     '',
   ].join('\n');
 }
