@@ -105,10 +105,11 @@ export class WindowContext {
     const k = slotOf(group);
     const lo = start - PROXIMITY;
     const hi = end + PROXIMITY;
-    if (this.anchorState[k] !== 1 && this.noAnchor(group, k)) return false;
     const cursor = this.cursors[k]!;
     if (this.cursorReady[k] === 0) {
       if (this.slicedBytes[k]! * 4 < this.data.length) return this.nearInSlice(group, k, lo, hi);
+      // Many questions: is any keyword possible in this window at all? Then one walk over it.
+      if (this.noAnchor(group, k)) return false;
       cursor.reset(this.text());
       this.cursorReady[k] = 1;
     }
@@ -130,6 +131,9 @@ export class WindowContext {
     const to = Math.min(this.data.length, hi + MAX_KEYWORD_BYTES + 1);
     this.slicedBytes[k] = this.slicedBytes[k]! + (to - from);
     const text = this.data.toString('latin1', from, to);
+    // A keyword-required group's keywords all contain one of its anchors: without one, no keyword.
+    const presence = GROUP_PRESENCE.get(group);
+    if (presence !== undefined && !presence.test(text)) return false;
     const re = GROUP_REGEX.get(group)!;
     re.lastIndex = 0;
     for (;;) {
@@ -167,13 +171,7 @@ export class WindowContext {
   report(rule: Rule, start: number, end: number, column: number): void {
     const colMask = this.fieldMask(start, column);
     const colAnti = this.fieldAnti;
-    if (rule.keywordRequired) {
-      // Most numbers have no keyword nearby: settle that first (cheap), the label after.
-      const confidence = (rule.groups & colMask) === rule.groups ? rule.top : this.levelOf(rule, start, end, colMask);
-      if (confidence < 0 || (rule.numeric && this.suppressed(rule.groups, start, colAnti, colMask))) return;
-      this.add(rule.type, confidence, start, end);
-      return;
-    }
+    // The label check (a few bytes back) is cheaper than a keyword search, so it goes first.
     if (rule.numeric && this.suppressed(rule.groups, start, colAnti, colMask)) return;
     this.count(rule, start, end, colMask);
   }

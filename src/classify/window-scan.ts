@@ -82,22 +82,32 @@ function isAlnum(c: number | undefined): boolean {
 }
 
 /**
+ * Bytes per call of `loop`. Called once per 256 KiB window, V8 only ever ran `loop` through
+ * on-stack replacement, compiled before the code after its loop had run, and that compiled loop
+ * was thrown away at the end of every window and entered again at the next (`--trace-deopt`:
+ * "Insufficient type feedback for generic named access", one per window). Called every 16 KiB,
+ * it is optimized as a normal function after a few windows, with complete type feedback.
+ */
+const SEGMENT_BYTES = 16 * 1024;
+
+/**
  * Scan token starts in [from, to) of `w.data`. Returns where the next window must resume (a
  * token that starts before `to` is read to its end).
  */
 export function scanRange(st: LoopState, w: WindowContext, tables: readonly [Uint8Array, Uint8Array], from: number, to: number): number {
-  const headerFrom = w.delimiter >= 0 && !st.headerDone && st.row === 0 ? from : -1;
-  const end = loop(st, w, tables[0], tables[1], from, to, headerFrom);
-  if (headerFrom >= 0 && st.row === 0 && !st.headerDone) addHeaderBytes(st, w.data.subarray(headerFrom, end));
-  return end;
+  let i = from;
+  while (i < to) {
+    const segmentEnd = Math.min(to, i + SEGMENT_BYTES);
+    const headerFrom = w.delimiter >= 0 && !st.headerDone && st.row === 0 ? i : -1;
+    i = loop(st, w, tables[0], tables[1], i, segmentEnd, headerFrom);
+    if (headerFrom >= 0 && st.row === 0 && !st.headerDone) addHeaderBytes(st, w.data.subarray(headerFrom, i));
+  }
+  return Math.max(i, from);
 }
 
 /**
  * The hot loop. Column, quote state and the class table live in locals; the rest of the state is
- * in `st`. Keep the code after the loop trivial: V8 compiles the loop while it runs (on-stack
- * replacement), and an operation after it that has never run can send every later window back to
- * the interpreter (seen as a deoptimization per window before the header handling moved into
- * `scanRange`).
+ * in `st`. Keep the code after the loop trivial (see SEGMENT_BYTES).
  */
 function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Array, from: number, to: number, headerFrom: number): number {
   const b = w.data;
