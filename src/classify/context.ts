@@ -9,7 +9,7 @@
  * the input was split into chunks.
  */
 import { MASK_STYLE, T, type Rule } from './catalog.js';
-import { acceptKeywordHit, antiLabelAt, GROUP_PRESENCE, GROUP_REGEX, groupsInLabel, isAntiHeader, KEYWORD_GROUPS, labelHasKeyword, type KeywordGroup } from './keywords.js';
+import { acceptKeywordHit, ANCHORED_GROUPS, anchorIn, antiLabelAt, GROUP_PRESENCE, GROUP_REGEX, groupsInLabel, isAntiHeader, KEYWORD_GROUPS, labelHasKeyword, type KeywordGroup } from './keywords.js';
 import { KeywordCursor } from './proximity.js';
 import { Hash64, type Findings } from './tally.js';
 
@@ -132,6 +132,7 @@ export class WindowContext {
     this.slicedBytes[k] = this.slicedBytes[k]! + (to - from);
     const text = this.data.toString('latin1', from, to);
     // A keyword-required group's keywords all contain one of its anchors: without one, no keyword.
+    // (Native regex code: about twice as fast as a byte loop over these ~700 bytes.)
     const presence = GROUP_PRESENCE.get(group);
     if (presence !== undefined && !presence.test(text)) return false;
     const re = GROUP_REGEX.get(group)!;
@@ -161,7 +162,13 @@ export class WindowContext {
       q--;
     }
     if (q === start || !antiLabelAt(b, start, q)) return false;
-    return groups === 0 || !labelHasKeyword(b.toString('latin1', q, start), groups);
+    // Anchored groups without an anchor in the label have no keyword there: no string, no regex.
+    let asked = groups;
+    for (let g = groups & ANCHORED_GROUPS; g !== 0; g &= g - 1) {
+      const group = (g & -g) as KeywordGroup;
+      if (!anchorIn(b, q, start, group)) asked &= ~group;
+    }
+    return asked === 0 || !labelHasKeyword(b.toString('latin1', q, start), asked);
   }
 
   /**

@@ -114,7 +114,6 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
   const len = b.length;
   const base = w.base;
   const csv = w.delimiter >= 0;
-  const tok = st.tok;
   let col = st.col;
   let inQ = st.inQuotes;
   let colTables = st.colTables;
@@ -122,18 +121,19 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
   let i = from;
   while (i < to) {
     let k = cls[b[i]!]!;
-    if (k === 0 || (k === K_DELIM && !inQ)) {
-      // Most bytes, and field ends: a tight inner loop.
-      for (;;) {
-        if (k === K_DELIM) {
-          col++;
-          cls = col < colTables.length ? colTables[col]! : normal;
-        }
-        if (++i >= to) break;
-        k = cls[b[i]!]!;
-        if (k !== 0 && (k !== K_DELIM || inQ)) break;
+    // Most bytes: the tightest loop (a field end is the most common event, handled first).
+    while (k === 0) {
+      if (++i >= to) break;
+      k = cls[b[i]!]!;
+    }
+    if (k === 0) break;
+    if (k === K_DELIM) {
+      if (!inQ) {
+        col++;
+        cls = col < colTables.length ? colTables[col]! : normal;
       }
-      if (i >= to) break;
+      i++;
+      continue;
     }
     if (k === K_DIGIT || k === K_SIGN) {
       if (k === K_SIGN && !(i + 1 < len && isDigitByte(b[i + 1]!))) {
@@ -154,10 +154,7 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
       } else if (PRE[4] === PRE_PLUS && base + i >= st.suppressBefore && plusPhone(w, i, end, column)) {
         // an international phone number, taken whole
       } else if (worthParsing() && base + i >= st.suppressBefore) {
-        parseToken(b, i, tok);
-        tok.leftAttached = false;
-        tok.rightAttached = attachedAfter(b, end);
-        evaluateToken(w, tok, column, st.skipIpv4Before);
+        parseAndEvaluate(st, w, i, end, column);
       }
       i = end;
       continue;
@@ -186,7 +183,8 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
         inQ = !inQ;
         break;
       case K_UPPER:
-        upperLed(st, w, i, csv ? col : -1);
+        // Only the first of two capitals at a word start can begin an IBAN or NINO.
+        if (isUpper(b[i + 1]) && !(i > 0 && isAlnum(b[i - 1]))) upperLed(st, w, i, csv ? col : -1);
         break;
     }
     i++;
@@ -194,6 +192,15 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
   st.col = col;
   st.inQuotes = inQ;
   return i;
+}
+
+/** The general path for a numeric token: parse its groups, look for every digit-based type. */
+function parseAndEvaluate(st: LoopState, w: WindowContext, i: number, end: number, column: number): void {
+  const tok = st.tok;
+  parseToken(w.data, i, tok);
+  tok.leftAttached = false;
+  tok.rightAttached = attachedAfter(w.data, end);
+  evaluateToken(w, tok, column, st.skipIpv4Before);
 }
 
 /** Digits right after upper-case letters: an IBAN or NINO (two letters), or a passport (one). */
