@@ -9,7 +9,7 @@
  * the input was split into chunks.
  */
 import { MASK_STYLE, T, type Rule } from './catalog.js';
-import { acceptKeywordHit, antiLabelAt, GROUP_PRESENCE, GROUP_REGEX, groupsInLabel, isAntiHeader, KEYWORD_GROUPS, labelHasKeyword, type KeywordGroup } from './keywords.js';
+import { acceptKeywordHit, ANCHORED_GROUPS, anchorIn, antiLabelAt, GROUP_PRESENCE, GROUP_REGEX, groupsInLabel, isAntiHeader, KEYWORD_GROUPS, labelHasKeyword, type KeywordGroup } from './keywords.js';
 import { KeywordCursor } from './proximity.js';
 import { Hash64, type Findings } from './tally.js';
 
@@ -105,10 +105,11 @@ export class WindowContext {
     const k = slotOf(group);
     const lo = start - PROXIMITY;
     const hi = end + PROXIMITY;
-    if (this.anchorState[k] !== 1 && this.noAnchor(group, k)) return false;
     const cursor = this.cursors[k]!;
     if (this.cursorReady[k] === 0) {
       if (this.slicedBytes[k]! * 4 < this.data.length) return this.nearInSlice(group, k, lo, hi);
+      // Many questions: is any keyword possible in this window at all? Then one walk over it.
+      if (this.noAnchor(group, k)) return false;
       cursor.reset(this.text());
       this.cursorReady[k] = 1;
     }
@@ -130,6 +131,10 @@ export class WindowContext {
     const to = Math.min(this.data.length, hi + MAX_KEYWORD_BYTES + 1);
     this.slicedBytes[k] = this.slicedBytes[k]! + (to - from);
     const text = this.data.toString('latin1', from, to);
+    // A keyword-required group's keywords all contain one of its anchors: without one, no keyword.
+    // (Native regex code: about twice as fast as a byte loop over these ~700 bytes.)
+    const presence = GROUP_PRESENCE.get(group);
+    if (presence !== undefined && !presence.test(text)) return false;
     const re = GROUP_REGEX.get(group)!;
     re.lastIndex = 0;
     for (;;) {
@@ -157,7 +162,13 @@ export class WindowContext {
       q--;
     }
     if (q === start || !antiLabelAt(b, start, q)) return false;
-    return groups === 0 || !labelHasKeyword(b.toString('latin1', q, start), groups);
+    // Anchored groups without an anchor in the label have no keyword there: no string, no regex.
+    let asked = groups;
+    for (let g = groups & ANCHORED_GROUPS; g !== 0; g &= g - 1) {
+      const group = (g & -g) as KeywordGroup;
+      if (!anchorIn(b, q, start, group)) asked &= ~group;
+    }
+    return asked === 0 || !labelHasKeyword(b.toString('latin1', q, start), asked);
   }
 
   /**
@@ -167,13 +178,7 @@ export class WindowContext {
   report(rule: Rule, start: number, end: number, column: number): void {
     const colMask = this.fieldMask(start, column);
     const colAnti = this.fieldAnti;
-    if (rule.keywordRequired) {
-      // Most numbers have no keyword nearby: settle that first (cheap), the label after.
-      const confidence = (rule.groups & colMask) === rule.groups ? rule.top : this.levelOf(rule, start, end, colMask);
-      if (confidence < 0 || (rule.numeric && this.suppressed(rule.groups, start, colAnti, colMask))) return;
-      this.add(rule.type, confidence, start, end);
-      return;
-    }
+    // The label check (a few bytes back) is cheaper than a keyword search, so it goes first.
     if (rule.numeric && this.suppressed(rule.groups, start, colAnti, colMask)) return;
     this.count(rule, start, end, colMask);
   }

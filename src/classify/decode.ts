@@ -74,7 +74,7 @@ export class InputDecoder {
       this.pendingHigh = '';
     }
     if (this.mode === 'undecided') {
-      this.head.push(bytes);
+      this.head.push(Buffer.from(bytes)); // a copy: the caller may reuse its chunk after write()
       this.headBytes += bytes.length;
       if (this.headBytes >= DETECT_BYTES) this.flushHead();
       return;

@@ -14,17 +14,24 @@ function isAsciiAlnum(c: number): boolean {
   return (c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 122);
 }
 /**
- * Byte classes: 1 = an ASCII byte allowed in an unquoted local part (a conservative subset of RFC
- * 5322 atext) / in a domain label, 2 = a non-ASCII byte (checked as a whole character later).
+ * Byte classes. LOCAL: 1 = an ASCII byte allowed in an unquoted local part (a conservative subset
+ * of RFC 5322 atext), 2 = a non-ASCII byte (checked as a whole character later). DOMAIN: an ASCII
+ * letter, another ASCII byte allowed in a label (digit, hyphen), or a non-ASCII byte.
  */
 const LOCAL = new Uint8Array(256);
 const DOMAIN = new Uint8Array(256);
+const D_LETTER = 1;
+const D_OTHER = 2;
+const D_INTL = 3;
+/** ASCII upper-case letters to lower case, every other byte unchanged (what the hash sees). */
+const FOLD = new Uint8Array(256);
 for (let c = 0; c < 256; c++) {
+  FOLD[c] = c >= 65 && c <= 90 ? c | 0x20 : c;
   if (c >= 0x80) {
     LOCAL[c] = 2;
-    DOMAIN[c] = 2;
+    DOMAIN[c] = D_INTL;
   } else {
-    if (isAsciiAlnum(c) || c === 45) DOMAIN[c] = 1;
+    if (isAsciiAlnum(c) || c === 45) DOMAIN[c] = (c | 0x20) >= 97 && (c | 0x20) <= 122 ? D_LETTER : D_OTHER;
     if (isAsciiAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45) LOCAL[c] = 1;
   }
 }
@@ -63,10 +70,11 @@ export function scanEmail(w: WindowContext, at: number, column: number): void {
   // Hash (case-folded) as we go: FNV-1a lane `ha`, polynomial lane `hb`.
   let ha = 0x811c9dc5 ^ 11;
   let hb = 0x2545f491 ^ 11;
+  let prev = 0;
   for (let i = s; i < at; i++) {
-    let v = b[i]!;
-    if (v === 46 && b[i - 1] === 46) return; // ".."
-    if (v >= 65 && v <= 90) v |= 0x20;
+    const v = FOLD[b[i]!]!;
+    if (v === 46 && prev === 46) return; // ".."
+    prev = v;
     ha = Math.imul(ha ^ v, 0x01000193);
     hb = ((hb << 5) - hb + v) | 0;
   }
@@ -83,14 +91,16 @@ export function scanEmail(w: WindowContext, at: number, column: number): void {
     const ls = e;
     let alpha = true;
     while (e < maxE) {
-      let v = b[e]!;
+      const v = b[e]!;
       const t = DOMAIN[v]!;
       if (t === 0) break;
-      if (t === 2) intl = true;
-      else if ((v | 0x20) < 97 || (v | 0x20) > 122) alpha = false;
-      if (v >= 65 && v <= 90) v |= 0x20;
-      ha = Math.imul(ha ^ v, 0x01000193);
-      hb = ((hb << 5) - hb + v) | 0;
+      if (t !== D_LETTER) {
+        if (t === D_INTL) intl = true;
+        else alpha = false;
+      }
+      const f = FOLD[v]!;
+      ha = Math.imul(ha ^ f, 0x01000193);
+      hb = ((hb << 5) - hb + f) | 0;
       e++;
     }
     if (e === ls || e - ls > MAX_LABEL || b[ls] === 45 || b[e - 1] === 45) return;

@@ -174,6 +174,40 @@ export const GROUP_PRESENCE: ReadonlyMap<KeywordGroup, RegExp> = new Map(
   [...GROUP_ANCHORS].map(([group, anchors]) => [group, new RegExp(anchors.map(escapeRe).join('|'), 'i')]),
 );
 
+/** The anchored groups as one mask. */
+export const ANCHORED_GROUPS: number = [...GROUP_ANCHORS.keys()].reduce((m, g) => m | g, 0);
+
+/** Per anchored group (by bit index), its anchors as byte arrays (lower case). */
+const ANCHOR_BYTES: readonly (readonly Uint8Array[])[] = KEYWORD_GROUPS.map((g) =>
+  (GROUP_ANCHORS.get(g) ?? []).map((a) => Uint8Array.from(Buffer.from(a.toLowerCase(), 'latin1'))),
+);
+
+/**
+ * Does `b[from..to)` hold an anchor of the anchored `group`, in any case (as GROUP_PRESENCE
+ * tests a Latin-1 string, without making one)? ASCII letters compare case-insensitively, other
+ * bytes exactly; no Latin-1 character case-folds to an ASCII letter, so the answers agree.
+ */
+export function anchorIn(b: Uint8Array, from: number, to: number, group: KeywordGroup): boolean {
+  const anchors = ANCHOR_BYTES[31 - Math.clz32(group)]!;
+  for (let a = 0; a < anchors.length; a++) {
+    const anchor = anchors[a]!;
+    const first = anchor[0]!;
+    const last = to - anchor.length;
+    for (let p = from; p <= last; p++) {
+      if (!sameFolded(b[p]!, first)) continue;
+      let j = 1;
+      while (j < anchor.length && sameFolded(b[p + j]!, anchor[j]!)) j++;
+      if (j === anchor.length) return true;
+    }
+  }
+  return false;
+}
+
+/** Byte `c` equals the lower-case anchor byte `a`, ignoring ASCII letter case. */
+function sameFolded(c: number, a: number): boolean {
+  return a >= 97 && a <= 122 ? (c | 0x20) === a : c === a;
+}
+
 /**
  * Post-checks of a keyword hit at `index` of `text` (Latin-1 view): not preceded by a UTF-8 byte
  * (part of a non-ASCII word), and the bare word "ip" only in capitals ("IP"), as in Microsoft's

@@ -197,6 +197,7 @@ export const PRE_OVERLONG = 4;
  */
 export function prescanToken(b: Buffer, i: number): number {
   const len = b.length;
+  const digitsEnd = Math.min(len, i + MAX_TOKEN_BYTES);
   let p = i;
   let n = 0;
   let nd = 0;
@@ -216,7 +217,7 @@ export function prescanToken(b: Buffer, i: number): number {
     const paren = b[p] === 40;
     if (paren) p++;
     const gs = p;
-    while (p < len && b[p]! >= 48 && b[p]! <= 57 && p - i < MAX_TOKEN_BYTES) p++;
+    while (p < digitsEnd && b[p]! >= 48 && b[p]! <= 57) p++;
     if (p === gs || (paren && b[p] !== 41)) {
       p = groupStart;
       if (n > 0) p--;

@@ -58,10 +58,14 @@ export class StreamScanner implements Scanner {
   private readonly before: number;
   private readonly after: number;
   private readonly trackChars: boolean;
-  private pending: Buffer[] = [];
+  /**
+   * The window: carried context followed by the input written since the last scan, in one buffer
+   * that is reused (written bytes are copied in; a fresh buffer per window made the garbage
+   * collector run for the external memory). `win[0]` is absolute byte `tailBase`.
+   */
+  private win: Buffer = Buffer.alloc(0);
+  private used = 0;
   private pendingBytes = 0;
-  /** Carried context; `tail[0]` is absolute byte `tailBase`. */
-  private tail: Buffer = Buffer.alloc(0);
   private tailBase = 0;
   /** Characters before `tailBase`. */
   private tailChars = 0;
@@ -110,7 +114,7 @@ export class StreamScanner implements Scanner {
 
   /** Bytes held between writes (carried context + pending input): bounded by the window size. */
   get retainedBytes(): number {
-    return this.tail.length + this.pendingBytes;
+    return this.used;
   }
 
   write(chunk: Buffer | Uint8Array | string): void {
@@ -136,8 +140,8 @@ export class StreamScanner implements Scanner {
       throw err;
     }
     this.results = this.findings.results();
-    this.pending = [];
-    this.tail = Buffer.alloc(0);
+    this.win = Buffer.alloc(0);
+    this.used = 0;
     return this.results.map((r) => ({ ...r }));
   }
 
@@ -153,15 +157,25 @@ export class StreamScanner implements Scanner {
     const { windowBytes, maxScanBytes } = this.limits;
     for (let off = 0; off < bytes.length; off += maxScanBytes) {
       const part = bytes.subarray(off, Math.min(bytes.length, off + maxScanBytes));
-      this.pending.push(part);
+      this.append(part);
       this.pendingBytes += part.length;
       if (this.pendingBytes >= windowBytes) this.scan(false);
     }
   }
 
+  private append(part: Buffer): void {
+    const needed = this.used + part.length;
+    if (needed > this.win.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, Math.min(2 * this.win.length, needed + this.limits.windowBytes)));
+      this.win.copy(grown, 0, 0, this.used);
+      this.win = grown;
+    }
+    part.copy(this.win, this.used);
+    this.used = needed;
+  }
+
   private scan(final: boolean): void {
-    const data = this.pending.length === 0 ? this.tail : Buffer.concat([this.tail, ...this.pending]);
-    this.pending = [];
+    const data = this.win.subarray(0, this.used);
     this.pendingBytes = 0;
     const base = this.tailBase;
     const limit = final ? data.length : data.length - this.after;
@@ -192,7 +206,12 @@ export class StreamScanner implements Scanner {
     let keepFrom = Math.max(0, Math.min(data.length, this.resume - base - this.before));
     while (keepFrom > 0 && (data[keepFrom]! & 0xc0) === 0x80) keepFrom--;
     if (this.trackChars) this.tailChars = charCount + countChars(data, charPos, keepFrom);
-    this.tail = final ? Buffer.alloc(0) : Buffer.from(data.subarray(keepFrom));
+    if (final) {
+      this.used = 0;
+    } else {
+      this.win.copyWithin(0, keepFrom, this.used);
+      this.used -= keepFrom;
+    }
     this.tailBase = base + keepFrom;
   }
 }

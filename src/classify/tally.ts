@@ -27,6 +27,13 @@ export const MAX_EXPLANATIONS = 10_000;
 export class DistinctSet {
   private table = new Int32Array(2 * 64);
   private mask = 63;
+  /**
+   * Once the set is full: one bit per value of the mixed hash's top 16 bits, set for every stored
+   * value. Most values of a large report are new by then, and this 8 KiB filter (it stays in L1
+   * cache) answers "not stored" without touching the 128 KiB table, whose cache misses cost more
+   * than the rest of counting a match.
+   */
+  private full: Int32Array | undefined;
   size = 0;
 
   /**
@@ -35,8 +42,10 @@ export class DistinctSet {
    */
   upsert(a: number, b: number, confidence: number): number {
     const key = b & ~0x7f;
+    const mixed = Math.imul(a ^ Math.imul(key, 0x85ebca6b), 0x9e3779b1);
+    if (this.full !== undefined && (this.full[mixed >>> 21]! & (1 << ((mixed >>> 16) & 31))) === 0) return -2;
     const t = this.table;
-    let slot = (Math.imul(a ^ Math.imul(key, 0x85ebca6b), 0x9e3779b1) >>> 15) & this.mask;
+    let slot = (mixed >>> 15) & this.mask;
     for (;;) {
       const packed = t[2 * slot + 1]!;
       if (packed === 0) break;
@@ -52,7 +61,20 @@ export class DistinctSet {
     t[2 * slot + 1] = key | (confidence + 1);
     this.size++;
     if (this.size * 4 > this.mask + 1) this.grow();
+    if (this.size === MAX_DISTINCT_PER_TYPE) this.full = this.filterOfStored();
     return -1;
+  }
+
+  private filterOfStored(): Int32Array {
+    const f = new Int32Array(2048);
+    const t = this.table;
+    for (let i = 0; i < t.length; i += 2) {
+      const packed = t[i + 1]!;
+      if (packed === 0) continue;
+      const mixed = Math.imul(t[i]! ^ Math.imul(packed & ~0x7f, 0x85ebca6b), 0x9e3779b1);
+      f[mixed >>> 21] = f[mixed >>> 21]! | (1 << ((mixed >>> 16) & 31));
+    }
+    return f;
   }
 
   private grow(): void {

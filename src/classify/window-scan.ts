@@ -82,29 +82,38 @@ function isAlnum(c: number | undefined): boolean {
 }
 
 /**
+ * Bytes per call of `loop`. Called once per 256 KiB window, V8 only ever ran `loop` through
+ * on-stack replacement, compiled before the code after its loop had run, and that compiled loop
+ * was thrown away at the end of every window and entered again at the next (`--trace-deopt`:
+ * "Insufficient type feedback for generic named access", one per window). Called every 16 KiB,
+ * it is optimized as a normal function after a few windows, with complete type feedback.
+ */
+const SEGMENT_BYTES = 16 * 1024;
+
+/**
  * Scan token starts in [from, to) of `w.data`. Returns where the next window must resume (a
  * token that starts before `to` is read to its end).
  */
 export function scanRange(st: LoopState, w: WindowContext, tables: readonly [Uint8Array, Uint8Array], from: number, to: number): number {
-  const headerFrom = w.delimiter >= 0 && !st.headerDone && st.row === 0 ? from : -1;
-  const end = loop(st, w, tables[0], tables[1], from, to, headerFrom);
-  if (headerFrom >= 0 && st.row === 0 && !st.headerDone) addHeaderBytes(st, w.data.subarray(headerFrom, end));
-  return end;
+  let i = from;
+  while (i < to) {
+    const segmentEnd = Math.min(to, i + SEGMENT_BYTES);
+    const headerFrom = w.delimiter >= 0 && !st.headerDone && st.row === 0 ? i : -1;
+    i = loop(st, w, tables[0], tables[1], i, segmentEnd, headerFrom);
+    if (headerFrom >= 0 && st.row === 0 && !st.headerDone) addHeaderBytes(st, w.data.subarray(headerFrom, i));
+  }
+  return Math.max(i, from);
 }
 
 /**
  * The hot loop. Column, quote state and the class table live in locals; the rest of the state is
- * in `st`. Keep the code after the loop trivial: V8 compiles the loop while it runs (on-stack
- * replacement), and an operation after it that has never run can send every later window back to
- * the interpreter (seen as a deoptimization per window before the header handling moved into
- * `scanRange`).
+ * in `st`. Keep the code after the loop trivial (see SEGMENT_BYTES).
  */
 function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Array, from: number, to: number, headerFrom: number): number {
   const b = w.data;
   const len = b.length;
   const base = w.base;
   const csv = w.delimiter >= 0;
-  const tok = st.tok;
   let col = st.col;
   let inQ = st.inQuotes;
   let colTables = st.colTables;
@@ -112,18 +121,19 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
   let i = from;
   while (i < to) {
     let k = cls[b[i]!]!;
-    if (k === 0 || (k === K_DELIM && !inQ)) {
-      // Most bytes, and field ends: a tight inner loop.
-      for (;;) {
-        if (k === K_DELIM) {
-          col++;
-          cls = col < colTables.length ? colTables[col]! : normal;
-        }
-        if (++i >= to) break;
-        k = cls[b[i]!]!;
-        if (k !== 0 && (k !== K_DELIM || inQ)) break;
+    // Most bytes: the tightest loop (a field end is the most common event, handled first).
+    while (k === 0) {
+      if (++i >= to) break;
+      k = cls[b[i]!]!;
+    }
+    if (k === 0) break;
+    if (k === K_DELIM) {
+      if (!inQ) {
+        col++;
+        cls = col < colTables.length ? colTables[col]! : normal;
       }
-      if (i >= to) break;
+      i++;
+      continue;
     }
     if (k === K_DIGIT || k === K_SIGN) {
       if (k === K_SIGN && !(i + 1 < len && isDigitByte(b[i + 1]!))) {
@@ -144,10 +154,7 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
       } else if (PRE[4] === PRE_PLUS && base + i >= st.suppressBefore && plusPhone(w, i, end, column)) {
         // an international phone number, taken whole
       } else if (worthParsing() && base + i >= st.suppressBefore) {
-        parseToken(b, i, tok);
-        tok.leftAttached = false;
-        tok.rightAttached = attachedAfter(b, end);
-        evaluateToken(w, tok, column, st.skipIpv4Before);
+        parseAndEvaluate(st, w, i, end, column);
       }
       i = end;
       continue;
@@ -176,7 +183,8 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
         inQ = !inQ;
         break;
       case K_UPPER:
-        upperLed(st, w, i, csv ? col : -1);
+        // Only the first of two capitals at a word start can begin an IBAN or NINO.
+        if (isUpper(b[i + 1]) && !(i > 0 && isAlnum(b[i - 1]))) upperLed(st, w, i, csv ? col : -1);
         break;
     }
     i++;
@@ -184,6 +192,15 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
   st.col = col;
   st.inQuotes = inQ;
   return i;
+}
+
+/** The general path for a numeric token: parse its groups, look for every digit-based type. */
+function parseAndEvaluate(st: LoopState, w: WindowContext, i: number, end: number, column: number): void {
+  const tok = st.tok;
+  parseToken(w.data, i, tok);
+  tok.leftAttached = false;
+  tok.rightAttached = attachedAfter(w.data, end);
+  evaluateToken(w, tok, column, st.skipIpv4Before);
 }
 
 /** Digits right after upper-case letters: an IBAN or NINO (two letters), or a passport (one). */

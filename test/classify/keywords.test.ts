@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { antiLabelAt, endsWithAntiLabel, GROUP_ANCHORS, groupsInLabel, isAntiHeader, KEYWORDS, KW } from '../../src/classify/keywords.js';
+import { anchorIn, antiLabelAt, endsWithAntiLabel, GROUP_ANCHORS, GROUP_PRESENCE, groupsInLabel, isAntiHeader, KEYWORDS, KW } from '../../src/classify/keywords.js';
 
 describe('keywords', () => {
   it('every keyword of an anchored group contains one of its anchors (any case)', () => {
@@ -10,6 +11,23 @@ describe('keywords', () => {
         }
       }
     }
+  });
+
+  it('the byte-level anchor search answers like the anchor regex on the Latin-1 view', () => {
+    // Anchor letters in both cases, their neighbours in the alphabet (and 0x20 apart), '#', and
+    // Latin-1 / UTF-8 bytes that case-fold to letters elsewhere (ſ, K sign, Á, á).
+    const pieces = ['a', 'A', 'c', 'C', 's', 'S', 'n', 'N', 'o', 'O', 'p', 'P', 'i', 'I', 'd', 'D', 'r', 'R', 't', 'T', 'e', 'E', '#', '\x03', 'A\x03', ' ', '_', '-', '1', 'acc', 'ss#', 'soc', 'pasa', 'ſ', 'K', 'Á', 'á', 'ÿ'];
+    const bytes = fc.array(fc.constantFrom(...pieces), { maxLength: 40 }).map((p) => Buffer.from(p.join(''), 'utf8'));
+    fc.assert(
+      fc.property(bytes, fc.nat(), fc.nat(), (b, x, y) => {
+        const from = Math.min(x, y) % (b.length + 1);
+        const to = from + (Math.max(x, y) % (b.length - from + 1));
+        for (const [group, regex] of GROUP_PRESENCE) {
+          expect(anchorIn(b, from, to, group)).toBe(regex.test(b.toString('latin1', from, to)));
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('CSV headers name keyword groups and identifier columns', () => {

@@ -113,6 +113,25 @@ describe('chunk boundaries', () => {
     const { results } = scanWith(bytes, cuts, 1);
     expect(results).toContainEqual({ sensitiveTypeId: SIT.creditCard, count: 1, confidenceLevel: 85 });
   });
+
+  it('a chunk the caller reuses right after write() does not change the results', () => {
+    fc.assert(
+      fc.property(textArb, fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 400 }), (text, size, windowBytes) => {
+        const bytes = Buffer.from(text, 'utf8');
+        const scanner = new StreamScanner({ explain: true }, { windowBytes, maxScanBytes: windowBytes * 2 });
+        const reused = Buffer.alloc(size);
+        for (let o = 0; o < bytes.length; o += size) {
+          const n = bytes.copy(reused, 0, o, o + size);
+          scanner.write(reused.subarray(0, n));
+          reused.fill(0x34); // "4": would make card-like digits if the scanner still read it
+        }
+        const whole = scan(bytes);
+        expect(scanner.end()).toEqual(whole.results);
+        expect(scanner.explanations()).toEqual(whole.matches);
+      }),
+      { numRuns: 150 },
+    );
+  });
 });
 
 describe('generated values', () => {
