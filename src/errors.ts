@@ -48,3 +48,12 @@ export class LabelgateError extends Error {
 export function isLabelgateError(value: unknown): value is LabelgateError {
   return value instanceof Error && (value as { name?: unknown }).name === 'LabelgateError' && 'code' in value;
 }
+
+/**
+ * The reason of a JSON.parse failure without the input: V8 quotes the start of the text
+ * (`Unexpected token 's', "{"pan": 41111…" is not valid JSON`), which may be a sensitive value.
+ */
+export function jsonSyntaxReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/,\s*".*is not valid JSON$/s, '').replace(/^Unexpected token '.'/, 'Unexpected token');
+}

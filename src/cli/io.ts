@@ -2,7 +2,7 @@
  * CLI plumbing shared by the commands: streams, exit codes, reading `FILE|-` inputs.
  */
 import { readFile } from 'node:fs/promises';
-import { isLabelgateError } from '../errors.js';
+import { isLabelgateError, jsonSyntaxReason } from '../errors.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -39,7 +39,7 @@ export async function readJsonInput(path: string, io: CliIo, what: string): Prom
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`${what} (${path === '-' ? 'stdin' : path}) is not valid JSON: ${(err as Error).message}`);
+    throw new UsageError(`${what} (${path === '-' ? 'stdin' : path}) is not valid JSON: ${jsonSyntaxReason(err)}`);
   }
 }
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
-import { LabelgateError } from '../errors.js';
+import { LabelgateError, jsonSyntaxReason } from '../errors.js';
 import { DEFAULT_POLICY } from './default-policy.js';
 import type { LabelPolicy, PolicyInput } from './schema.js';
 import { validatePolicy, type ValidatePolicyOptions } from './validate.js';
@@ -38,7 +38,7 @@ export function parsePolicyText(text: string, source: string): unknown {
     try {
       return JSON.parse(text);
     } catch (err) {
-      throw new LabelgateError('POLICY_PARSE', `label policy (${source}) is not valid JSON: ${(err as Error).message}`, { cause: err });
+      throw new LabelgateError('POLICY_PARSE', `label policy (${source}) is not valid JSON: ${jsonSyntaxReason(err)}`, { cause: err });
     }
   }
   // uniqueKeys catches the classic copy-paste mistake of two `labels:` blocks.

@@ -76,6 +76,10 @@ describe('CLI', () => {
     expect(await cli(['labels', '--nope'])).toMatchObject({ code: 2, err: expect.stringMatching(/--nope/) });
     expect(await cli(['evaluate', '--results', join(dir, 'missing.json')])).toMatchObject({ code: 2, err: expect.stringMatching(/file not found/) });
     expect(await cli(['evaluate', '--results', file('bad.json', '{')])).toMatchObject({ code: 2, err: expect.stringMatching(/not valid JSON/) });
+    // The reason never quotes the input (it may be a sensitive value).
+    const quoted = await cli(['evaluate', '--results', file('bad2.json', '{"pan": x4111111111111111}')]);
+    expect(quoted).toMatchObject({ code: 2, err: expect.stringMatching(/not valid JSON: Unexpected token/) });
+    expect(quoted.err).not.toContain('4111');
     expect(await cli(['evaluate', '--label', 'Top Secret'])).toMatchObject({ code: 2, err: expect.stringMatching(/no label "Top Secret"/) });
     expect((await cli([])).code).toBe(2);
     expect(await cli(['--help'])).toMatchObject({ code: 0, out: expect.stringMatching(/Commands:/) });
