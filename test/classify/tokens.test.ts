@@ -82,7 +82,7 @@ describe('fast lanes', () => {
       }),
       { numRuns: 500 },
     );
-    // Most generated tokens must reach the comparison, or the property says little.
+    // Enough generated tokens must reach the comparison (about a quarter do), or the property says little.
     expect(checked).toBeGreaterThan(50);
   });
 
