@@ -18,8 +18,9 @@ import { Hash64, type Findings } from './tally.js';
 /** Longest custom match counted (longer matches are ignored). */
 export const MAX_MATCH = 256;
 /**
- * Characters handed to one regex call: with at most two long repetitions (pattern-safety.ts) the
- * worst case of one call stays in the tens of milliseconds.
+ * Characters handed to one regex call (plus MAX_MATCH of context): pattern-safety.ts admits only
+ * patterns whose worst case on such a slice is about quadratic (milliseconds). Keep SEGMENT +
+ * MAX_MATCH equal to its SLICE.
  */
 export const SEGMENT = 1024;
 /** Time budget per custom type: a fixed allowance plus so much per MB scanned. */
@@ -44,8 +45,11 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\\/]/g, '\\$&');
 }
 
+/** Reports the field's path the way policy validation does: `customTypes[0].pattern: …`. */
 function invalid(i: number, what: string): never {
-  throw new LabelgateError('INPUT_INVALID', `customTypes[${i}]: ${what}`);
+  const field = /^(\w+): /.exec(what);
+  const path = field ? `customTypes[${i}].${field[1]}` : `customTypes[${i}]`;
+  throw new LabelgateError('INPUT_INVALID', `${path}: ${field ? what.slice(field[0].length) : what}`);
 }
 
 function confidenceOk(v: unknown): v is number {
@@ -69,7 +73,7 @@ export function compileCustomTypes(types: readonly CustomSensitiveType[], firstI
     if (typeof t.pattern !== 'string' || t.pattern.length === 0 || t.pattern.length > 1000) invalid(i, 'pattern: expected a regular expression (1-1000 characters)');
     const caseSensitive = t.caseSensitive === true;
     const problem = checkCustomPattern(t.pattern, caseSensitive);
-    if (problem) invalid(i, `pattern ${problem}`);
+    if (problem) invalid(i, `pattern: ${problem}`);
     const keywords = t.keywords ?? [];
     if (!Array.isArray(keywords) || keywords.some((k) => typeof k !== 'string' || k.trim() === '')) invalid(i, 'keywords: expected a list of non-empty strings');
     const proximity = t.proximity ?? 300;

@@ -93,25 +93,66 @@ describe('custom sensitive types', () => {
 
 describe('pattern safety', () => {
   it.each([
-    ['(a+)+b', /nested unbounded/],
+    ['(a+)+b', /nested unbounded quantifier near "\(a\+\)\+"/],
     ['(\\w+\\s?)*x', /nested unbounded/],
+    ['(\\w+\\s?)*$', /empty string/],
+    ['(.*a){12}', /nested unbounded/],
+    ['(a?a)+b', /nested unbounded/],
     ['(a|ab)*c', /repeated alternatives/],
-    ['(\\d{1,50}){1,50}', /variable repetition/],
-    ['(?<=a+)b', /lookbehind/],
-    ['\\d+-\\d+-\\d+', /3 long repetitions .* over the same characters/],
-    ['\\d+\\w+[0-9]*x', /3 long repetitions/],
+    ['(a|a){1,60}x', /repeated alternatives near "\(a\|a\)"/],
+    ['(?:\\w|\\d){1,60}!', /repeated alternatives/],
+    ['(a|ab){1,30}c', /repeated alternatives/],
+    ['(?:a|b|ab)+', /repeated alternatives/],
+    ['(\\d{1,50}){1,50}', /variable repetition inside .* \(limit 256\)/],
+    ['(?:[a-z]{1,4}){5}', /variable repetition inside/],
+    ['(?<=a+)b', /lookbehind with a long repetition/],
+    ['(?=\\w{1,40}x)\\w', /lookahead with a long repetition/],
+    ['\\d+\\d+x', /repetitions "\\d\+", "\\d\+" can match the same characters .* after the search over start positions/],
+    ['\\d+\\d+\\d+\\d+x', /tries every split/],
+    ['\\d+\\w+[0-9]*x', /tries every split/],
+    ['[\\w-]+-[\\w-]+x', /tries every split/],
+    ['EMP-\\d+\\d+\\d+x', /tries every split/],
+    ['\\d+\\d{1,64}x', /tries every split/],
     ['(a)\\1', /backreferences/],
+    ['(?<n>a)\\k<n>', /backreferences/],
     ['a*', /empty string/],
   ])('rejects %s', (pattern, message) => {
     expect(checkCustomPattern(pattern)).toMatch(message);
   });
 
-  it.each(['EMP-\\d{6}', '\\b(?:bluebird|nightjar)\\b', '(\\d{1,3}\\.){3}\\d{1,3}', '[A-Z]{3}-\\d+', 'secret\\s+project\\s+\\w+', '\\d{1,20}-\\d{1,20}-\\d{1,20}'])('accepts %s', (pattern) => {
+  it.each([
+    'EMP-\\d{6}',
+    '\\b(?:bluebird|nightjar)\\b',
+    '(\\d{1,3}\\.){3}\\d{1,3}',
+    '(?:\\d{4}[ -]?){3}\\d{4}',
+    '(?:PRJ|PROJ)-\\d{4,6}',
+    '(?:PRJ|PROJ){1,5}-\\d{4}',
+    '[A-Z]{2}\\d{6,8}',
+    '\\b[A-Z]{3}-\\d{4}\\b',
+    // Quadratic at worst (one run per start position for the local part), so accepted.
+    '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}',
+    '[A-Z]{3}-\\d+',
+    'secret\\s+project\\s+\\w+',
+    '\\d{1,20}-\\d{1,20}-\\d{1,20}',
+    '\\d+-\\d+-\\d+',
+    'EMP-\\d+\\d+x',
+    '(?:\\w+\\s)+x',
+    '(?:\\d|x){1,60}!',
+    '\\b(?:\\d{3}-\\d{2}-\\d{4}|\\d{9})\\b',
+    '(?<![\\w.])P-\\d{4}(?!\\d)',
+    'P-\\d{4}',
+    'card',
+  ])('accepts %s', (pattern) => {
     expect(checkCustomPattern(pattern)).toBeUndefined();
   });
 
+  it('direct custom types report the field path, like policy validation', async () => {
+    await expect(classify('x', { customTypes: [{ ...EMPLOYEE, pattern: '(a|a){1,60}x' }] })).rejects.toThrow(/^customTypes\[0\]\.pattern: repeated alternatives/);
+  });
+
   it('a slow pattern hits the time budget (CLASSIFY_BUDGET) instead of stalling', () => {
-    const slow: CustomSensitiveType = { ...EMPLOYEE, pattern: '\\d+\\d+x', keywords: [], caseSensitive: false };
+    // Accepted (about quadratic per slice), but slow enough on a megabyte of digits.
+    const slow: CustomSensitiveType = { ...EMPLOYEE, pattern: '\\d{1,64}\\d{1,64}x', keywords: [], caseSensitive: false };
     expect(checkCustomPattern(slow.pattern)).toBeUndefined();
     const scanner = createScanner({ customTypes: [slow] });
     const started = Date.now();
