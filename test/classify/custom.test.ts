@@ -181,3 +181,11 @@ describe('pattern safety', () => {
     expect(results.find((r) => r.sensitiveTypeId === EMPLOYEE.id)?.count).toBe(1);
   });
 });
+
+describe('pattern safety and the scanner agree on the slice a regex sees', () => {
+  it('SLICE = SEGMENT + MAX_MATCH (the static check bounds work over exactly what one exec call reads)', async () => {
+    const { SEGMENT, MAX_MATCH } = await import('../../src/classify/custom.js');
+    const { SLICE } = await import('../../src/classify/pattern-safety.js');
+    expect(SEGMENT + MAX_MATCH).toBe(SLICE);
+  });
+});
