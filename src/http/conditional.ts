@@ -3,8 +3,13 @@
  *
  * - Range: a labeled body can only be served whole, so `Range`/`If-Range` are removed before the
  *   handler runs on requests that may be labeled (Express `send` would otherwise stream an
- *   unlabeled slice); labeled responses say `Accept-Ranges: none`; a 206 that still reaches the
- *   labeler goes to the fail mode.
+ *   unlabeled slice), or when `res.sendFile`/`res.download` is about to send a file in scope
+ *   (`express-files.ts`); labeled responses say `Accept-Ranges: none`; a 206 that still reaches
+ *   the labeler always fails closed (416). They are put back once the handler has answered.
+ * - HEAD: no body to label, so a HEAD that a GET would label loses the unlabeled file's length
+ *   and validators (`headOfLabeled`).
+ * - Cache-Control: labeled responses are `private` (`privateCacheControl`); a request with
+ *   `Cache-Control: no-cache` never gets a 304.
  * - ETag: a labeled response gets a weak ETag derived from the handler's ETag and the label
  *   (`W/"lg-…"`), so it never equals the ETag of the unlabeled representation; none is invented
  *   when the handler set none. Stamped files differ per download only in SetDate/ActionId, which
@@ -43,6 +48,11 @@ export function guardRequest(headers: IncomingHttpHeaders): GuardedHeaders | und
   };
   for (const h of GUARDED) delete headers[h];
   return saved;
+}
+
+/** Does a request carry a header `send` (res.sendFile) would answer a 206 or 304 from? */
+export function hasGuardable(headers: IncomingHttpHeaders): boolean {
+  return headers.range !== undefined || headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined;
 }
 
 /** Put guarded headers back (a route that turned out not to be labeled). */

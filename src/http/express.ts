@@ -28,7 +28,7 @@ import {
   type RouteLabelOptions,
 } from './options.js';
 import { decideScope, scopeHasExtension } from './scope.js';
-import { guardRequest, headOfLabeled, ifNoneMatchOf, isFresh, restoreGuarded, type GuardedHeaders } from './conditional.js';
+import { guardRequest, hasGuardable, headOfLabeled, ifNoneMatchOf, isFresh, restoreGuarded, type GuardedHeaders } from './conditional.js';
 import { guardFileSends } from './express-files.js';
 import { ResponseInterceptor, type InterceptHandlers } from './intercept-express.js';
 import { abortedResult, failurePlan, labelCaptured, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
@@ -89,11 +89,6 @@ function mayBeLabeled(
   return scopeHasExtension(settings.globalRoute.formats, extname(path).toLowerCase());
 }
 
-function hasGuardable(req: IncomingMessage): boolean {
-  const h = req.headers;
-  return h.range !== undefined || h['if-none-match'] !== undefined || h['if-modified-since'] !== undefined;
-}
-
 function requestIdOf(settings: HttpSettings<ExpressRequest>, req: ExpressRequest): string {
   return (
     safeCall(settings.requestId, req) ??
@@ -146,7 +141,7 @@ class RequestLabeling implements InterceptHandlers {
     const readOnly = req.method === 'GET' || req.method === 'HEAD';
     this.guarded = readOnly && mayBeLabeled(settings, rule, override, path) ? guardRequest(req.headers) : undefined;
     this.interceptor = new ResponseInterceptor(res, this);
-    if (readOnly && !this.guarded && hasGuardable(req)) guardFileSends(res, (file, disposition, contentType) => this.fileInScope(file, disposition, contentType), () => this.guardNow());
+    if (readOnly && !this.guarded && hasGuardable(req.headers)) guardFileSends(res, (file, disposition, contentType) => this.fileInScope(file, disposition, contentType), () => this.guardNow());
   }
 
   /** `res.sendFile`/`res.download` of a file that would be labeled: set Range and validators aside now. */
