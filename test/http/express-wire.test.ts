@@ -194,6 +194,16 @@ describe.each(EXPRESS_VERSIONS)('%s: writeHead header forms', (_name, express) =
     expect(labeled.headers.etag).toMatch(/^W\/"lg-[^,]+"$/);
   });
 
+  it('an odd-length raw header array is rejected as by Node (the app\'s error handler answers)', async () => {
+    const { plain, labeled } = await both((res) => {
+      res.writeHead(200, ['Content-Type', 'text/csv', 'X-A']);
+      res.end('a,b\n');
+    }, '/odd.csv');
+    expect(plain.status).toBe(500);
+    expect(labeled.status).toBe(500);
+    expect(labeled.headers['sensitivity-label']).toBeUndefined();
+  });
+
   it('the object form and the statusMessage overload', async () => {
     const body = customersCsv(20, { cards: 1 });
     const { plain, labeled } = await new Promise<{ plain: http.IncomingMessage; labeled: http.IncomingMessage }>((resolve, reject) => {
