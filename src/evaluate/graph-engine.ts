@@ -165,7 +165,9 @@ export class GraphEngine implements EvaluationEngine {
     try {
       id = await resolver(ctx?.user, ctx ?? {});
     } catch (err) {
-      throw new LabelgateError('GRAPH_CONFIG', `graph.user: the user resolver failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+      // Its message is not repeated: resolver errors tend to echo the user they were given, and this
+      // message reaches the audit log. The original error stays available as `cause`.
+      throw new LabelgateError('GRAPH_CONFIG', 'graph.user: the user resolver failed (its error is attached as the cause)', { cause: err });
     }
     if (id === undefined || id === null) return undefined;
     // Not echoed: a user principal name is personal data.

@@ -30,13 +30,30 @@ export interface DetectInput {
 }
 
 /**
- * Pick a handler. Magic bytes win (a PDF served as application/octet-stream is still a PDF);
- * then the media type; then the file extension. Generic types (octet-stream, zip) defer to the
- * extension.
+ * Does the declared media type say "text"? Then the body is text whatever its first bytes look
+ * like: a CSV export whose first cell is user input starting with `%PDF-` or `PK\x03\x04` is still
+ * a CSV (and must be scanned as one, not rejected as a broken PDF or zip).
+ */
+function declaresText(media: string): boolean {
+  if (media.startsWith('text/') || media.endsWith('+json')) return true;
+  return FORMAT_HANDLERS.some((h) => h.family === 'text' && h.mediaTypes.includes(media));
+}
+
+/** Media types that say nothing about the format. */
+const GENERIC_MEDIA = new Set(['application/octet-stream', 'application/zip', 'binary/octet-stream', 'application/x-zip-compressed']);
+
+/**
+ * Pick a handler. A declared text type (text/csv, text/tab-separated-values, text/plain,
+ * application/json, NDJSON, any `text/*` or `+json`) wins over magic bytes. Otherwise magic bytes
+ * win (a PDF served as application/octet-stream, or with no type, is still a PDF); then the media
+ * type; then the file extension. Generic types (octet-stream, zip) defer to the extension.
  */
 export function detectFormat(input: DetectInput): FormatHandler | undefined {
   const media = mediaTypeOf(input.contentType);
   const ext = input.filename ? extname(input.filename).toLowerCase() : undefined;
+  if (media && declaresText(media)) {
+    return FORMAT_HANDLERS.find((h) => h.mediaTypes.includes(media)) ?? (media.endsWith('+json') ? handlerById('json') : undefined) ?? textByExtension(ext);
+  }
   if (input.head && input.head.length > 0) {
     const sniffed = FORMAT_HANDLERS.filter((h) => h.sniff(input.head!));
     if (sniffed.length === 1) return sniffed[0];
@@ -45,10 +62,15 @@ export function detectFormat(input: DetectInput): FormatHandler | undefined {
       return sniffed.find((h) => media && h.mediaTypes.includes(media)) ?? sniffed.find((h) => ext && h.extensions.includes(ext)) ?? sniffed[0];
     }
   }
-  if (media && media !== 'application/octet-stream' && media !== 'application/zip') {
+  if (media && !GENERIC_MEDIA.has(media)) {
     const byType = FORMAT_HANDLERS.find((h) => h.mediaTypes.includes(media));
     if (byType) return byType;
   }
   if (ext) return FORMAT_HANDLERS.find((h) => h.extensions.includes(ext));
   return undefined;
+}
+
+/** A text type the registry has no handler for (text/markdown): a text handler by extension, if any. */
+function textByExtension(ext: string | undefined): FormatHandler | undefined {
+  return ext ? FORMAT_HANDLERS.find((h) => h.family === 'text' && h.extensions.includes(ext)) : undefined;
 }

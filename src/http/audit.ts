@@ -72,6 +72,15 @@ export function auditError(err: LabelgateError | undefined): AuditEvent['error']
   return err ? { code: err.code, message: err.message } : undefined;
 }
 
+/**
+ * The file identifier as logged: runs of six or more digits are masked (`card-4111111111111111.csv`
+ * → `card-################.csv`), so a card, account or ID number in a file name does not reach
+ * the logs. Shorter runs (years, versions, page numbers) stay readable.
+ */
+export function maskFileIdentifier(file: string | undefined): string | undefined {
+  return file?.replace(/\p{Nd}{6,}/gu, (run) => '#'.repeat([...run].length));
+}
+
 const LEVEL: Record<AuditOutcome, 'info' | 'warn' | 'error'> = {
   labeled: 'info',
   'not-modified': 'info',

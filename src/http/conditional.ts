@@ -3,8 +3,13 @@
  *
  * - Range: a labeled body can only be served whole, so `Range`/`If-Range` are removed before the
  *   handler runs on requests that may be labeled (Express `send` would otherwise stream an
- *   unlabeled slice); labeled responses say `Accept-Ranges: none`; a 206 that still reaches the
- *   labeler goes to the fail mode.
+ *   unlabeled slice), or when `res.sendFile`/`res.download` is about to send a file in scope
+ *   (`express-files.ts`); labeled responses say `Accept-Ranges: none`; a 206 that still reaches
+ *   the labeler always fails closed (416). They are put back once the handler has answered.
+ * - HEAD: no body to label, so a HEAD that a GET would label loses the unlabeled file's length
+ *   and validators (`headOfLabeled`).
+ * - Cache-Control: labeled responses are `private` (`privateCacheControl`); a request with
+ *   `Cache-Control: no-cache` never gets a 304.
  * - ETag: a labeled response gets a weak ETag derived from the handler's ETag and the label
  *   (`W/"lg-…"`), so it never equals the ETag of the unlabeled representation; none is invented
  *   when the handler set none. Stamped files differ per download only in SetDate/ActionId, which
@@ -23,6 +28,8 @@ export interface GuardedHeaders {
   ifModifiedSince: string | undefined;
   range: string | undefined;
   ifRange: string | undefined;
+  /** The request said `Cache-Control: no-cache`: it wants a full response, never a 304. */
+  noCache: boolean;
 }
 
 const GUARDED = ['range', 'if-range', 'if-none-match', 'if-modified-since'] as const;
@@ -37,9 +44,15 @@ export function guardRequest(headers: IncomingHttpHeaders): GuardedHeaders | und
     ifModifiedSince: headers['if-modified-since'],
     range: headers.range,
     ifRange: headers['if-range'] as string | undefined,
+    noCache: requestsNoCache(headers),
   };
   for (const h of GUARDED) delete headers[h];
   return saved;
+}
+
+/** Does a request carry a header `send` (res.sendFile) would answer a 206 or 304 from? */
+export function hasGuardable(headers: IncomingHttpHeaders): boolean {
+  return headers.range !== undefined || headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined;
 }
 
 /** Put guarded headers back (a route that turned out not to be labeled). */
@@ -48,6 +61,24 @@ export function restoreGuarded(headers: IncomingHttpHeaders, saved: GuardedHeade
   if (saved.ifRange !== undefined) headers['if-range'] = saved.ifRange;
   if (saved.ifNoneMatch !== undefined) headers['if-none-match'] = saved.ifNoneMatch;
   if (saved.ifModifiedSince !== undefined) headers['if-modified-since'] = saved.ifModifiedSince;
+}
+
+// As Express's `fresh`: a `no-cache` directive anywhere in the request's Cache-Control.
+const NO_CACHE = /(?:^|,)\s*no-cache\s*(?:,|$)/i;
+
+/** Does the request say `Cache-Control: no-cache` (end-to-end revalidation: never answer 304)? */
+export function requestsNoCache(headers: IncomingHttpHeaders): boolean {
+  const cc = headers['cache-control'];
+  return typeof cc === 'string' && NO_CACHE.test(cc);
+}
+
+/**
+ * The `If-None-Match` a labeled response is compared with: the one saved before the handler ran,
+ * else the request's; none when the request says `Cache-Control: no-cache`.
+ */
+export function ifNoneMatchOf(headers: IncomingHttpHeaders, saved: GuardedHeaders | undefined): string | undefined {
+  if (saved) return saved.noCache ? undefined : saved.ifNoneMatch;
+  return requestsNoCache(headers) ? undefined : headers['if-none-match'];
 }
 
 /** Opaque parts of an `If-None-Match` list (weak comparison: `W/` is ignored). */
@@ -66,9 +97,11 @@ export function etagMatches(ifNoneMatch: string | undefined, etag: string | unde
 
 /**
  * Would the handler's response have been a 304? (For guarded requests whose response is out of
- * scope: the app's caching keeps working.) If-None-Match wins over If-Modified-Since.
+ * scope: the app's caching keeps working.) If-None-Match wins over If-Modified-Since; a request
+ * with `Cache-Control: no-cache` is never fresh (as in Express's `fresh`).
  */
 export function isFresh(saved: GuardedHeaders, etag: string | undefined, lastModified: string | undefined): boolean {
+  if (saved.noCache) return false;
   if (saved.ifNoneMatch !== undefined) return etagMatches(saved.ifNoneMatch, etag);
   if (saved.ifModifiedSince && lastModified) {
     const since = Date.parse(saved.ifModifiedSince);
@@ -127,3 +160,30 @@ export const ERROR_REMOVED_HEADERS = [
   'msip_labels',
   'sensitivity-label-status',
 ] as const;
+
+/**
+ * The Cache-Control of a labeled response: a labeled file is meant for the user who downloaded it
+ * and must not sit in shared caches. No header → `private`. The app's directives are kept, except
+ * that `public` and `s-maxage` (shared caches only) are dropped and `private` is added unless it
+ * says `private` or `no-store` already — Express's `res.sendFile` sends `public, max-age=0` by
+ * default, which would otherwise let a proxy keep every labeled file. `undefined`: leave as is.
+ */
+export function privateCacheControl(existing: string | undefined): string | undefined {
+  if (existing === undefined || existing.trim() === '') return 'private';
+  const directives = existing.split(',').map((d) => d.trim()).filter((d) => d !== '');
+  const name = (d: string) => d.split('=', 1)[0]!.trim().toLowerCase();
+  if (directives.some((d) => name(d) === 'private' || name(d) === 'no-store')) return undefined;
+  return ['private', ...directives.filter((d) => name(d) !== 'public' && name(d) !== 's-maxage')].join(', ');
+}
+
+/**
+ * A HEAD for a response that a GET would label: labelgate cannot compute the labeled file without
+ * its body, so the headers that describe the unlabeled bytes (length, validators, digests, ranges)
+ * are removed rather than advertised; `Accept-Ranges` and `Cache-Control` match what the GET sends.
+ */
+export function headOfLabeled(cacheControl: string | undefined): { removeHeaders: string[]; setHeaders: Record<string, string> } {
+  const setHeaders: Record<string, string> = { 'accept-ranges': 'none' };
+  const cc = privateCacheControl(cacheControl);
+  if (cc) setHeaders['cache-control'] = cc;
+  return { removeHeaders: ['content-length', 'etag', ...STALE_REPRESENTATION_HEADERS], setHeaders };
+}

@@ -28,7 +28,8 @@ import {
   type RouteLabelOptions,
 } from './options.js';
 import { decideScope, scopeHasExtension } from './scope.js';
-import { guardRequest, isFresh, restoreGuarded, type GuardedHeaders } from './conditional.js';
+import { guardRequest, hasGuardable, headOfLabeled, ifNoneMatchOf, isFresh, restoreGuarded, type GuardedHeaders } from './conditional.js';
+import { guardFileSends } from './express-files.js';
 import { ResponseInterceptor, type InterceptHandlers } from './intercept-express.js';
 import { abortedResult, failurePlan, labelCaptured, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
 import { resolveFailure } from './fail-mode.js';
@@ -103,7 +104,7 @@ function routeName(route: ResolvedRoute<ExpressRequest>, req: ExpressRequest): s
   return typeof p === 'string' ? p : undefined;
 }
 
-function applyPlanHeaders(plan: ResponsePlan, res: ServerResponse): void {
+function applyPlanHeaders(plan: Pick<ResponsePlan, 'removeHeaders' | 'setHeaders'>, res: ServerResponse): void {
   for (const h of plan.removeHeaders) res.removeHeader(h);
   for (const [k, v] of Object.entries(plan.setHeaders)) res.setHeader(k, v);
 }
@@ -137,22 +138,42 @@ class RequestLabeling implements InterceptHandlers {
     readonly path: string,
   ) {
     this.override = override;
-    this.guarded = req.method === 'GET' && mayBeLabeled(settings, rule, override, path) ? guardRequest(req.headers) : undefined;
+    const readOnly = req.method === 'GET' || req.method === 'HEAD';
+    this.guarded = readOnly && mayBeLabeled(settings, rule, override, path) ? guardRequest(req.headers) : undefined;
     this.interceptor = new ResponseInterceptor(res, this);
+    if (readOnly && !this.guarded && hasGuardable(req.headers)) guardFileSends(res, (file, disposition, contentType) => this.fileInScope(file, disposition, contentType), () => this.guardNow());
+  }
+
+  /** `res.sendFile`/`res.download` of a file that would be labeled: set Range and validators aside now. */
+  private guardNow(): void {
+    if (!this.guarded && this.interceptor.mode === 'pending') this.guarded = guardRequest(this.req.headers);
+  }
+
+  private fileInScope(file: string, disposition: string | undefined, contentType: string | undefined): boolean {
+    const route = routeFor(this.settings, this.rule, this.override);
+    return decideScope(route, this.settings.routesOnly, { method: 'GET', status: 200, contentType, disposition, path: file.replace(/\\/g, '/') }).inScope;
   }
 
   decide(): void {
     const { settings, req, res, interceptor } = this;
+    // The handler has answered: downstream middleware and loggers see the request as it came.
+    if (this.guarded) restoreGuarded(req.headers, this.guarded);
     const route = routeFor(settings, this.rule, this.override);
     const contentType = header(res, 'content-type');
+    const head = req.method === 'HEAD';
     const scope = decideScope(route, settings.routesOnly, {
-      method: req.method ?? 'GET',
+      method: head ? 'GET' : (req.method ?? 'GET'),
       status: res.statusCode,
       contentType,
       disposition: header(res, 'content-disposition'),
       path: this.path,
     });
-    if (!scope.inScope || res.destroyed) {
+    if (head && scope.inScope && res.statusCode === 200 && !res.destroyed) {
+      applyPlanHeaders(headOfLabeled(header(res, 'cache-control')), res);
+      interceptor.pass();
+      return;
+    }
+    if (!scope.inScope || head || res.destroyed) {
       const guarded = this.guarded;
       if (guarded && res.statusCode === 200 && !res.destroyed && isFresh(guarded, header(res, 'etag'), header(res, 'last-modified'))) interceptor.notModified();
       else interceptor.pass();
@@ -167,8 +188,9 @@ class RequestLabeling implements InterceptHandlers {
       identifier: safeCall(route.identifier, req) ?? scope.filename,
       contentType,
       etag: header(res, 'etag'),
-      ifNoneMatch: this.guarded ? this.guarded.ifNoneMatch : req.headers['if-none-match'],
+      ifNoneMatch: ifNoneMatchOf(req.headers, this.guarded),
       cors: res.hasHeader('access-control-allow-origin'),
+      cacheControl: header(res, 'cache-control'),
       startedAt: performance.now(),
     });
     this.download.start(scope.partial);
@@ -382,7 +404,7 @@ export function labelRoute(options: LabelRouteOptions = {}): (req: IncomingMessa
       if (!labeled && state.guarded) {
         restoreGuarded(r.headers, state.guarded);
         state.guarded = undefined;
-      } else if (labeled && !state.guarded && r.method === 'GET') state.guarded = guardRequest(r.headers);
+      } else if (labeled && !state.guarded && (r.method === 'GET' || r.method === 'HEAD')) state.guarded = guardRequest(r.headers);
     } else if (!intercepted) {
       standalone ??= compileSettings<ExpressRequest>({ labeler, logger, tempDir }, 'labelRoute options');
       if (compiled.enabled !== false) install(standalone, r, res, compiled);

@@ -141,7 +141,8 @@ function closed(error: LabelgateError, requestId: string | undefined, failSafeEr
 export async function resolveFailure(err: unknown, ctx: FailureContext): Promise<FailureResolution> {
   const error = asLabelgateError(err);
   // A broken temporary copy cannot be passed on or stamped: whatever the mode, fail closed.
-  const mode: FailMode = error.code === 'CAPTURE_FAILED' ? 'closed' : ctx.route.failMode;
+  // A partial (206) body is never passed on: a Range request on a labeled route gets no unlabeled bytes.
+  const mode: FailMode = error.code === 'CAPTURE_FAILED' || error.code === 'PARTIAL_CONTENT' ? 'closed' : ctx.route.failMode;
   if (mode === 'open') return { mode: 'open', error };
   if (mode !== 'label' || !ctx.route.failSafeLabel) return closed(error, ctx.requestId);
   const common = {

@@ -30,7 +30,7 @@ import {
   type RouteLabelOptions,
 } from './options.js';
 import { decideScope, scopeHasExtension } from './scope.js';
-import { guardRequest, isFresh, restoreGuarded, type GuardedHeaders } from './conditional.js';
+import { guardRequest, headOfLabeled, ifNoneMatchOf, isFresh, restoreGuarded, type GuardedHeaders } from './conditional.js';
 import { abortedResult, failurePlan, labelCaptured, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
 import { resolveFailure } from './fail-mode.js';
 import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
@@ -124,14 +124,23 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
   const res = ctx.res;
   if (ctx.respond === false || res.headersSent) return;
   const route = routeFor(settings, rule, state.override);
+  const head = ctx.method === 'HEAD';
   const scope = decideScope(route, settings.routesOnly, {
-    method: ctx.method,
+    method: head ? 'GET' : ctx.method,
     status: ctx.status,
     contentType: header(res, 'content-type'),
     disposition: header(res, 'content-disposition'),
     path: ctx.path,
   });
-  if (!scope.inScope) {
+  if (head && scope.inScope && ctx.status === 200) {
+    const { removeHeaders, setHeaders } = headOfLabeled(header(res, 'cache-control'));
+    // An empty stream: Koa would otherwise derive Content-Length from the unlabeled body.
+    if (ctx.body !== null && ctx.body !== undefined) ctx.body = Readable.from([]);
+    for (const h of removeHeaders) ctx.remove(h);
+    for (const [k, v] of Object.entries(setHeaders)) ctx.set(k, v);
+    return;
+  }
+  if (!scope.inScope || head) {
     if (state.guarded && ctx.status === 200 && isFresh(state.guarded, header(res, 'etag'), header(res, 'last-modified'))) ctx.status = 304;
     return;
   }
@@ -148,8 +157,9 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
     identifier: safeCall(route.identifier, ctx) ?? scope.filename,
     contentType: header(res, 'content-type'),
     etag: header(res, 'etag'),
-    ifNoneMatch: state.guarded ? state.guarded.ifNoneMatch : ctx.req.headers['if-none-match'],
+    ifNoneMatch: ifNoneMatchOf(ctx.req.headers, state.guarded),
     cors: res.hasHeader('access-control-allow-origin'),
+    cacheControl: header(res, 'cache-control'),
     startedAt: performance.now(),
   };
   const logger: AuditLogger = settings.logger ?? (isAuditLogger((ctx.req as { log?: unknown }).log) ? ((ctx.req as { log?: unknown }).log as AuditLogger) : defaultAuditLogger());
@@ -162,8 +172,25 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
     writeAudit(logger, { ...result.audit, status, bytesOut, durationMs: Math.round((performance.now() - info.startedAt) * 10) / 10 });
   };
   const dispose = () => void capture?.spool.dispose().catch(() => {});
+  // The plan handed to Koa, and the bytes of our body stream that Koa's pipe wrote to the response.
+  let applied: ResponsePlan | undefined;
+  let sent = 0;
+  /**
+   * Everything is with Node: ended, or every byte of the declared Content-Length written. A client
+   * that has read it all may hang up before the pipe calls end(): delivered, not aborted.
+   */
+  const delivered = () => {
+    if (!applied || !res.headersSent) return false;
+    if (res.writableEnded) return true;
+    const declared = Number(res.getHeader('content-length'));
+    return Number.isSafeInteger(declared) && sent >= declared;
+  };
   const onClose = () => {
     if (res.writableFinished) return;
+    if (delivered()) {
+      audit(applied!, ctx.status, applied!.length);
+      return;
+    }
     abort.abort();
     void iterator.return?.();
     if (capture) audit(abortedResult(info, route, capture.spool.size), undefined, 0);
@@ -180,11 +207,16 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
     else if (body) {
       const stream = Readable.from(body, { objectMode: false });
       stream.once('close', dispose);
+      // Counted from Koa's pipe on: a 'data' listener added earlier would start the flow too soon.
+      res.once('pipe', (src) => {
+        if (src === stream) stream.on('data', (chunk: Buffer) => (sent += chunk.length));
+      });
       ctx.body = stream;
     }
     for (const h of plan.removeHeaders) ctx.remove(h);
     for (const [k, v] of Object.entries(plan.setHeaders)) ctx.set(k, v);
     if (plan.body.kind === 'none' && plan.status === 304) ctx.status = 304;
+    applied = plan;
     const finished = () => {
       res.off('close', onClose);
       audit(plan, ctx.status, plan.length);
@@ -286,7 +318,7 @@ async function run(settings: HttpSettings<KoaContextLike>, ctx: KoaContextLike, 
   }
   const rule = settings.rules.length > 0 ? matchRule(settings, ctx.method, ctx.path, ctx) : undefined;
   const state: ContextState = { settings, override, guarded: undefined };
-  if (ctx.method === 'GET' && mayBeLabeled(settings, rule, override, rule?.options.enabled !== false, ctx.path)) state.guarded = guardRequest(ctx.req.headers);
+  if ((ctx.method === 'GET' || ctx.method === 'HEAD') && mayBeLabeled(settings, rule, override, rule?.options.enabled !== false, ctx.path)) state.guarded = guardRequest(ctx.req.headers);
   states.set(ctx, state);
   try {
     await next();
@@ -324,7 +356,7 @@ export function labelRoute(options: LabelRouteOptions = {}): (ctx: KoaContextLik
       if (!labeled && state.guarded) {
         restoreGuarded(ctx.req.headers, state.guarded);
         state.guarded = undefined;
-      } else if (labeled && !state.guarded && ctx.method === 'GET') state.guarded = guardRequest(ctx.req.headers);
+      } else if (labeled && !state.guarded && (ctx.method === 'GET' || ctx.method === 'HEAD')) state.guarded = guardRequest(ctx.req.headers);
       await next();
       return;
     }

@@ -16,9 +16,9 @@ import { labelHeaders } from '../pipeline/stamp.js';
 import { LABEL_HEADERS } from '../pipeline/headers.js';
 import type { HttpSettings, ResolvedRoute, RouteFacts } from './options.js';
 import { Spool } from './spool.js';
-import { ERROR_REMOVED_HEADERS, STALE_REPRESENTATION_HEADERS, etagMatches, labeledEtag } from './conditional.js';
+import { ERROR_REMOVED_HEADERS, STALE_REPRESENTATION_HEADERS, etagMatches, labeledEtag, privateCacheControl } from './conditional.js';
 import { resolveFailure, type FailureResolution, type Problem } from './fail-mode.js';
-import { auditError, sensitiveTypesOf, type AuditEvent, type AuditOutcome } from './audit.js';
+import { auditError, maskFileIdentifier, sensitiveTypesOf, type AuditEvent, type AuditOutcome } from './audit.js';
 
 /** Facts about one download, gathered by the adapter when the response turned out to be in scope. */
 export interface DownloadInfo {
@@ -37,6 +37,8 @@ export interface DownloadInfo {
   ifNoneMatch: string | undefined;
   /** The response already has `Access-Control-Allow-Origin`: expose the label headers to scripts. */
   cors: boolean;
+  /** The response's Cache-Control as the app (or Express) set it; labeled responses make it private. */
+  cacheControl?: string | undefined;
   startedAt: number;
 }
 
@@ -99,7 +101,7 @@ function baseAudit(info: DownloadInfo, route: RouteFacts, bytesIn: number): Audi
     method: info.method,
     requestId: info.requestId,
     user: info.user,
-    file: info.identifier,
+    file: maskFileIdentifier(info.identifier),
     format: undefined,
     status: undefined,
     labelId: undefined,
@@ -182,6 +184,9 @@ export function labeledPlan(
   Object.assign(setHeaders, exposeHeaders(info, Object.keys(setHeaders).filter((h) => h !== 'etag'), exposeExisting));
   const audit = auditOutcome(baseAudit(info, route, size), outcome, undefined);
   setHeaders['accept-ranges'] = 'none';
+  // A labeled file is meant for this user: keep it out of shared caches unless the app decided.
+  const cacheControl = privateCacheControl(info.cacheControl);
+  if (cacheControl) setHeaders['cache-control'] = cacheControl;
   if (!complete) {
     // Headers-only label on a body that keeps streaming from the app: its length is the app's.
     return { outcome: kind, status: undefined, removeHeaders, setHeaders, body, length: size, audit: { ...audit, outcome: kind } };
@@ -236,6 +241,8 @@ export function failurePlan(
   }
   if (resolution.mode === 'open') {
     const setHeaders: Record<string, string> = { [LABEL_HEADERS.status]: 'unlabeled', 'accept-ranges': 'none' };
+    const cacheControl = privateCacheControl(info.cacheControl);
+    if (cacheControl) setHeaders['cache-control'] = cacheControl;
     Object.assign(setHeaders, exposeHeaders(info, [LABEL_HEADERS.status], exposeExisting));
     return {
       outcome: 'unlabeled',

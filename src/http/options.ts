@@ -257,8 +257,6 @@ export function compilePathPattern(pattern: string): RegExp {
 /** Everything the adapters need, prepared once per middleware instance. */
 export interface HttpSettings<Ctx> {
   labeler: Labeler;
-  /** The labeler was created here (the app may close it through the middleware). */
-  ownsLabeler: boolean;
   global: CompiledRouteOptions<Ctx>;
   /** The global options merged onto the defaults (shared: never mutated). */
   globalRoute: ResolvedRoute<Ctx>;
@@ -325,7 +323,6 @@ export function compileSettings<Ctx>(options: HttpLabelingOptions<Ctx> = {}, whe
   }
   return {
     labeler,
-    ownsLabeler: options.labeler === undefined,
     global,
     globalRoute,
     rules,

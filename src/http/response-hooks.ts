@@ -61,18 +61,28 @@ export function toBuffer(chunk: unknown, encoding: BufferEncoding | undefined): 
   throw err;
 }
 
-/** Copy `writeHead`'s header argument onto the response (object, flat raw array or pairs). */
+/**
+ * Copy `writeHead`'s header argument onto the response the way Node merges it: an object replaces
+ * each named header (`setHeader`); a flat raw array `[k1, v1, k2, v2]` first removes every named
+ * header, then appends the values (so it replaces what `setHeader` set before, and keeps explicit
+ * duplicates within the array). Headers that then describe the body (Content-Length, ETag) are
+ * single-valued before labelgate replaces them.
+ */
 export function adoptHeaders(res: ServerResponse, headers: unknown): void {
   if (!headers) return;
   if (Array.isArray(headers)) {
-    if (headers.length > 0 && Array.isArray(headers[0])) {
-      for (const [k, v] of headers as [string, string][]) res.appendHeader(k, v);
-    } else {
-      for (let i = 0; i + 1 < headers.length; i += 2) res.appendHeader(String(headers[i]), headers[i + 1] as string);
+    // Pairs ([[k, v], ...]) are not a Node form; they are accepted and merged like the flat one.
+    const flat = headers.length > 0 && Array.isArray(headers[0]) ? (headers as unknown[][]).flatMap((p) => [p[0], p[1]]) : headers;
+    if (flat.length % 2 !== 0) {
+      const err = new TypeError(`The argument 'headers' is invalid (an odd number of raw header entries)`) as TypeError & { code: string };
+      err.code = 'ERR_INVALID_ARG_VALUE';
+      throw err;
     }
+    for (let i = 0; i < flat.length; i += 2) if (flat[i]) res.removeHeader(String(flat[i]));
+    for (let i = 0; i < flat.length; i += 2) if (flat[i]) res.appendHeader(String(flat[i]), flat[i + 1] as string | string[]);
     return;
   }
-  for (const [k, v] of Object.entries(headers as OutgoingHttpHeaders)) if (v !== undefined) res.setHeader(k, v);
+  for (const [k, v] of Object.entries(headers as OutgoingHttpHeaders)) if (k && v !== undefined) res.setHeader(k, v);
 }
 
 export function afterEnd(): Error {

@@ -99,6 +99,13 @@ describe.each(EXPRESS_VERSIONS)('%s: HEAD, 304 and Range', (_name, express) => {
     app.get('/send.csv', (_req, res) => {
       res.type('csv').send(CSV);
     });
+    // The same representations, unlabeled: what a client could have cached from elsewhere.
+    app.get('/raw/files/orders.csv', labelRoute({ enabled: false }), (_req, res) => {
+      res.sendFile(csvPath);
+    });
+    app.get('/raw/send.csv', labelRoute({ enabled: false }), (_req, res) => {
+      res.type('csv').send(CSV);
+    });
     // No report extension in the URL and not in the match table: Range is not removed up front.
     app.get('/download/:id', (_req, res) => {
       res.download(csvPath, 'orders.csv');
@@ -118,10 +125,15 @@ describe.each(EXPRESS_VERSIONS)('%s: HEAD, 304 and Range', (_name, express) => {
     files.cleanup();
   });
 
-  it('HEAD passes through untouched', async () => {
-    const res = await request(app).head('/files/orders.csv');
+  it.each(['/files/orders.csv', '/send.csv', '/download/1'])('HEAD %s: no length or validators of the unlabeled file', async (path) => {
+    const res = await request(app).head(path);
     expect(res.status).toBe(200);
-    expect(res.headers['content-length']).toBe(String(Buffer.byteLength(CSV)));
+    expect(res.headers['content-type']).toMatch(/^text\/csv/);
+    expect(res.headers['content-length']).toBeUndefined();
+    expect(res.headers.etag).toBeUndefined();
+    expect(res.headers['last-modified']).toBeUndefined();
+    expect(res.headers['accept-ranges']).toBe('none');
+    expect(res.headers['cache-control']).toMatch(/^private(, max-age=0)?$/);
     expect(res.headers['sensitivity-label']).toBeUndefined();
   });
 
@@ -137,9 +149,10 @@ describe.each(EXPRESS_VERSIONS)('%s: HEAD, 304 and Range', (_name, express) => {
     expect(again.headers.etag).toBe(labeledTag);
     expect(parseSensitivityLabel(again.headers['sensitivity-label'] as string).name).toBe('Confidential');
 
-    // The ETag of the unlabeled file (as HEAD shows it) must not validate a cached unlabeled copy.
-    const head = await request(app).head(path);
-    const unlabeledTag = head.headers.etag as string;
+    // The ETag of the unlabeled file must not validate a cached unlabeled copy.
+    const raw = await request(app).get(`/raw${path}`);
+    expect(raw.headers['sensitivity-label']).toBeUndefined();
+    const unlabeledTag = raw.headers.etag as string;
     expect(unlabeledTag).toBeDefined();
     expect(unlabeledTag).not.toBe(labeledTag);
     const stale = await request(app).get(path).set('If-None-Match', unlabeledTag);
@@ -161,13 +174,18 @@ describe.each(EXPRESS_VERSIONS)('%s: HEAD, 304 and Range', (_name, express) => {
     expect(res.headers['sensitivity-label']).toBeDefined();
   });
 
-  it('Range that still produces a 206 for an in-scope response: closed → 416, no bytes', async () => {
-    const res = await request(app).get('/download/1').set('Range', 'bytes=0-9');
-    expect(res.status).toBe(416);
-    expect(res.headers['content-type']).toBe('application/problem+json');
-    expect(res.body).toMatchObject({ status: 416, code: 'PARTIAL_CONTENT' });
-    expect(JSON.stringify(res.body)).not.toContain(CSV.slice(0, 10));
-    expect(res.headers['content-disposition']).toBeUndefined();
+  it('Range or an unlabeled ETag on res.download without a report URL: the whole labeled file', async () => {
+    const ranged = await request(app).get('/download/1').set('Range', 'bytes=0-9');
+    expect(ranged.status).toBe(200);
+    expect(ranged.text).toBe(CSV);
+    expect(ranged.headers['content-range']).toBeUndefined();
+    expect(ranged.headers['accept-ranges']).toBe('none');
+    expect(ranged.headers['sensitivity-label']).toBeDefined();
+    const raw = await request(app).get('/raw/files/orders.csv');
+    const stale = await request(app).get('/download/1').set('If-None-Match', raw.headers.etag as string);
+    expect(stale.status).toBe(200);
+    expect(stale.text).toBe(CSV);
+    expect(stale.headers['sensitivity-label']).toBeDefined();
   });
 
   it('labelRoute guards its route: Range there gives the whole labeled file', async () => {
@@ -177,16 +195,36 @@ describe.each(EXPRESS_VERSIONS)('%s: HEAD, 304 and Range', (_name, express) => {
     expect(res.headers['sensitivity-label']).toBeDefined();
   });
 
-  it('Range that produces a 206 with fail mode open: the slice, marked unlabeled', async () => {
+  it('a 206 the handler builds itself is never served, even with fail mode open: 416, no bytes', async () => {
     const open = express();
     open.use(expressLabeling({ labeler: testLabeler(), logger: captureLogs().logger, tempDir: dir.path, failMode: 'open' }));
+    open.get('/slice/:id', (_req, res) => {
+      res.status(206).set('Content-Range', `bytes 0-9/${Buffer.byteLength(CSV)}`).attachment('orders.csv').type('csv').send(CSV.slice(0, 10));
+    });
     open.get('/download/:id', (_req, res) => {
       res.download(csvPath, 'orders.csv');
     });
-    const res = await request(open).get('/download/1').set('Range', 'bytes=0-9');
-    expect(res.status).toBe(206);
-    expect(res.text).toBe(CSV.slice(0, 10));
-    expect(res.headers['sensitivity-label-status']).toBe('unlabeled');
+    const res = await request(open).get('/slice/1').set('Range', 'bytes=0-9');
+    expect(res.status).toBe(416);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.body).toMatchObject({ status: 416, code: 'PARTIAL_CONTENT' });
+    expect(JSON.stringify(res.body)).not.toContain(CSV.slice(0, 10));
+    expect(res.headers['content-disposition']).toBeUndefined();
+    const full = await request(open).get('/download/1').set('Range', 'bytes=0-9');
+    expect(full.status).toBe(200);
+    expect(full.text).toBe(CSV);
+    expect(full.headers['sensitivity-label']).toBeDefined();
+  });
+
+  it('a 416 from the handler passes through with its Content-Range', async () => {
+    const app416 = express();
+    app416.use(expressLabeling({ labeler: testLabeler(), logger: captureLogs().logger, tempDir: dir.path }));
+    app416.get('/r.csv', (_req, res) => {
+      res.status(416).set('Content-Range', 'bytes */1234').type('csv').end();
+    });
+    const res = await request(app416).get('/r.csv').set('Range', 'bytes=5000-');
+    expect(res.status).toBe(416);
+    expect(res.headers['content-range']).toBe('bytes */1234');
   });
 
   it('guarded routes whose response is out of scope keep their 304 and Range behaviour', async () => {

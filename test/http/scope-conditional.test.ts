@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { compileFormatScope, decideScope, filenameFromPath, parseDisposition, type ScopeRoute } from '../../src/http/scope.js';
-import { etagMatches, guardRequest, isFresh, labeledEtag, restoreGuarded } from '../../src/http/conditional.js';
+import { etagMatches, guardRequest, ifNoneMatchOf, isFresh, labeledEtag, restoreGuarded } from '../../src/http/conditional.js';
 import { asLabelgateError, problemFor } from '../../src/http/fail-mode.js';
 import { compilePathPattern } from '../../src/http/options.js';
 import { msipLabelsHeader, sensitivityLabelHeader } from '../../src/pipeline/headers.js';
@@ -105,10 +105,22 @@ describe('conditional requests', () => {
   });
 
   it('freshness for out-of-scope guarded responses', () => {
-    expect(isFresh({ ifNoneMatch: '"a"', ifModifiedSince: undefined, range: undefined, ifRange: undefined }, 'W/"a"', undefined)).toBe(true);
-    const since = { ifNoneMatch: undefined, ifModifiedSince: 'Tue, 02 Jan 2024 00:00:00 GMT', range: undefined, ifRange: undefined };
+    expect(isFresh({ ifNoneMatch: '"a"', ifModifiedSince: undefined, range: undefined, ifRange: undefined, noCache: false }, 'W/"a"', undefined)).toBe(true);
+    const since = { ifNoneMatch: undefined, ifModifiedSince: 'Tue, 02 Jan 2024 00:00:00 GMT', range: undefined, ifRange: undefined, noCache: false };
     expect(isFresh(since, undefined, 'Mon, 01 Jan 2024 00:00:00 GMT')).toBe(true);
     expect(isFresh(since, undefined, 'Wed, 03 Jan 2024 00:00:00 GMT')).toBe(false);
+  });
+
+  it('a request with Cache-Control: no-cache is never fresh (as Express\'s `fresh`)', () => {
+    for (const cc of ['no-cache', 'max-age=0, no-cache', 'NO-CACHE , max-age=0']) {
+      const saved = guardRequest({ 'if-none-match': '"a"', 'if-modified-since': 'Tue, 02 Jan 2024 00:00:00 GMT', 'cache-control': cc })!;
+      expect(isFresh(saved, '"a"', 'Mon, 01 Jan 2024 00:00:00 GMT')).toBe(false);
+      expect(ifNoneMatchOf({ 'cache-control': cc }, saved)).toBeUndefined();
+      expect(ifNoneMatchOf({ 'cache-control': cc, 'if-none-match': '"a"' }, undefined)).toBeUndefined();
+    }
+    const plain = guardRequest({ 'if-none-match': '"a"', 'cache-control': 'max-age=0, no-cache-please' })!;
+    expect(isFresh(plain, '"a"', undefined)).toBe(true);
+    expect(ifNoneMatchOf({}, plain)).toBe('"a"');
   });
 });
 

@@ -1,0 +1,105 @@
+/**
+ * Koa 3: a client that hangs up right after the last byte, HEAD on labeled routes, Cache-Control,
+ * declared text types against magic bytes, and the audit's file identifier.
+ */
+import { describe, expect, it } from 'vitest';
+import http from 'node:http';
+import Koa from 'koa';
+import { koaLabeling } from '../../src/http/koa.js';
+import { captureLogs, customersCsv, get, listen, tempDir, testLabeler, waitFor } from './helpers.js';
+
+const CSV = customersCsv(400, { cards: 2 });
+
+describe('Koa: delivery, HEAD, caching', () => {
+  it('a client that closes the connection the moment it has every byte: audited as labeled, not aborted', async () => {
+    const dir = tempDir();
+    const logs = captureLogs();
+    const app = new Koa();
+    // memoryBytes below the body size: the labeled body streams from the temp file.
+    app.use(koaLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, memoryBytes: 1024 }));
+    app.use((ctx) => {
+      ctx.type = 'text/csv';
+      ctx.body = CSV;
+    });
+    const server = await listen(app.callback());
+    const rounds = 30;
+    try {
+      for (let i = 0; i < rounds; i++) {
+        await new Promise<void>((resolve, reject) => {
+          const req = http.get({ port: server.port, host: '127.0.0.1', path: '/r.csv', agent: false }, (res) => {
+            const length = Number(res.headers['content-length']);
+            expect(length).toBe(Buffer.byteLength(CSV));
+            let got = 0;
+            res.on('data', (c: Buffer) => {
+              got += c.length;
+              if (got >= length) {
+                // Done reading: hang up at once, possibly before the server has called end().
+                res.socket.destroy();
+                resolve();
+              }
+            });
+          });
+          req.on('error', reject);
+        });
+      }
+      await waitFor(() => logs.events().length === rounds, 3000, 'audit events');
+      expect(logs.events().map((e) => (e.labelgate as { outcome: string }).outcome)).toEqual(Array(rounds).fill('labeled'));
+      expect(logs.events().map((e) => (e.labelgate as { bytesOut: number }).bytesOut)).toEqual(Array(rounds).fill(Buffer.byteLength(CSV)));
+      await waitFor(() => dir.files().length === 0, 3000, 'temp files removed');
+    } finally {
+      await server.close();
+      dir.cleanup();
+    }
+  });
+
+  it('HEAD of a labeled route: no length or ETag of the unlabeled body; GET: private cache, no 304 on no-cache', async () => {
+    const app = new Koa();
+    app.use(koaLabeling({ labeler: testLabeler(), logger: captureLogs().logger }));
+    app.use((ctx) => {
+      ctx.type = 'text/csv';
+      ctx.etag = '"v1"';
+      if (ctx.path === '/mine.csv') ctx.set('Cache-Control', 'no-store');
+      ctx.body = CSV;
+    });
+    const server = await listen(app.callback());
+    try {
+      const head = await get(server.port, '/r.csv', { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers['content-type']).toMatch(/^text\/csv/);
+      expect(head.headers['content-length']).toBeUndefined();
+      expect(head.headers.etag).toBeUndefined();
+      expect(head.headers['accept-ranges']).toBe('none');
+      const full = await get(server.port, '/r.csv');
+      expect(full.headers['sensitivity-label']).toBeDefined();
+      expect(full.headers['cache-control']).toBe('private');
+      expect((await get(server.port, '/mine.csv')).headers['cache-control']).toBe('no-store');
+      expect((await get(server.port, '/r.csv', { headers: { 'if-none-match': full.headers.etag as string } })).status).toBe(304);
+      const again = await get(server.port, '/r.csv', { headers: { 'if-none-match': full.headers.etag as string, 'cache-control': 'no-cache' } });
+      expect(again.status).toBe(200);
+      expect(again.body.toString()).toBe(CSV);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a text/csv body that starts with %PDF is labeled as the CSV it is; the audit masks digit runs in the file name', async () => {
+    const logs = captureLogs();
+    const app = new Koa();
+    app.use(koaLabeling({ labeler: testLabeler(), logger: logs.logger }));
+    app.use((ctx) => {
+      ctx.type = 'text/csv';
+      ctx.attachment('export-4111111111111111.csv');
+      ctx.body = `%PDF-1.7 note,4111111111111111\n`;
+    });
+    const server = await listen(app.callback());
+    try {
+      const res = await get(server.port, '/x');
+      expect(res.status).toBe(200);
+      expect(res.headers['sensitivity-label']).toBeDefined();
+      expect(logs.events()[0]!.labelgate).toMatchObject({ outcome: 'labeled', format: 'csv', file: `export-${'#'.repeat(16)}.csv` });
+      expect(logs.text()).not.toContain('4111111111111111');
+    } finally {
+      await server.close();
+    }
+  });
+});
