@@ -73,13 +73,23 @@ export function auditError(err: LabelgateError | undefined): AuditEvent['error']
 }
 
 /**
- * The file identifier as logged: runs of six or more digits are masked (`card-4111111111111111.csv`
- * → `card-################.csv`), so a card, account or ID number in a file name does not reach
- * the logs. Shorter runs (years, versions, page numbers) stay readable.
+ * The file identifier as logged: digit runs of six or more digits in all are masked, also when
+ * grouped by single separators (`card-4111-1111-1111-1111.csv` → `card-####-####-####-####.csv`,
+ * `ssn 536 90 4399.csv`), so a card, account or ID number in a file name does not reach the logs.
+ * Shorter runs (years, versions, page numbers) and ISO dates (`2026-11-23`) stay readable.
  */
 export function maskFileIdentifier(file: string | undefined): string | undefined {
-  return file?.replace(/\p{Nd}{6,}/gu, (run) => '#'.repeat([...run].length));
+  return file?.replace(DIGIT_GROUPS, (run) => {
+    if (ISO_DATE.test(run)) return run;
+    const digits = run.replace(NOT_DIGIT, '');
+    return [...digits].length >= 6 ? run.replace(DIGIT, '#') : run;
+  });
 }
+
+const DIGIT_GROUPS = /\p{Nd}+(?:[ ._-]\p{Nd}+)*/gu;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const NOT_DIGIT = /\P{Nd}/gu;
+const DIGIT = /\p{Nd}/gu;
 
 const LEVEL: Record<AuditOutcome, 'info' | 'warn' | 'error'> = {
   labeled: 'info',
