@@ -142,6 +142,40 @@ class RequestLabeling implements InterceptHandlers {
   }
 
   decide(): void {
+    try {
+      this.decideOrThrow();
+    } catch (err) {
+      // labelgate's own failure while deciding or starting the capture (e.g. custom types the
+      // scanner cannot compile): the fail mode answers. It must never escape into the app's
+      // res.send/res.write (Express's error handler would cut a response we already hold).
+      const mode = this.interceptor.mode;
+      // Already answered (passed through, 304) or the client is gone: nothing left to decide.
+      if (mode !== 'pending' && mode !== 'capture') return;
+      this.download ??= new Download(this, this.settings.globalRoute, this.minimalInfo());
+      this.interceptor.hold();
+      void this.download.failStreaming(err);
+    }
+  }
+
+  /** Download facts without any app callback (when building the real ones failed). */
+  private minimalInfo(): DownloadInfo {
+    const { req, res } = this;
+    return {
+      method: req.method ?? 'GET',
+      route: undefined,
+      requestId: cleanRequestId(req.headers['x-request-id']) ?? randomUUID(),
+      user: undefined,
+      filename: undefined,
+      identifier: undefined,
+      contentType: header(res, 'content-type'),
+      etag: undefined,
+      ifNoneMatch: undefined,
+      cors: false,
+      startedAt: performance.now(),
+    };
+  }
+
+  private decideOrThrow(): void {
     const { settings, req, res, interceptor } = this;
     const route = routeFor(settings, this.rule, this.override);
     const contentType = header(res, 'content-type');

@@ -228,7 +228,13 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
     return;
   }
 
-  capture = startCapture(settings, route, info);
+  try {
+    capture = startCapture(settings, route, info);
+  } catch (err) {
+    // labelgate's own failure while starting the capture: the fail mode answers, not Koa's error handling.
+    await failStreaming(err, rest(iterator));
+    return;
+  }
   const spool = capture.spool;
   for (;;) {
     let step: IteratorResult<unknown>;

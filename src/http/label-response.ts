@@ -7,6 +7,7 @@
 import type { ClassificationResult } from '../graph-types.js';
 import { LabelgateError, isLabelgateError } from '../errors.js';
 import { startScanner } from './scan-offload.js';
+import { mergeCustomTypes } from '../policy/custom-types.js';
 import { detectFormat, mediaTypeOf } from '../formats/registry.js';
 import { headOf } from '../formats/body.js';
 import { headersOnlyHandler } from '../formats/binary.js';
@@ -55,7 +56,7 @@ export function startCapture<Ctx>(
   const early = route.label ? undefined : detectFormat({ contentType: info.contentType, filename: info.filename });
   const scanHandler = early?.family === 'text' ? early : undefined;
   const scanner = scanHandler
-    ? startScanner({ customTypes: [...settings.labeler.engine.customTypes(), ...route.customTypes], delimiter: scanHandler.scanHints?.delimiter }, settings.scanInWorker)
+    ? startScanner({ customTypes: mergeCustomTypes(settings.labeler.engine.customTypes(), route.customTypes), delimiter: scanHandler.scanHints?.delimiter }, settings.scanInWorker)
     : undefined;
   const spool = new Spool({ memoryBytes: route.memoryBytes, maxBytes: route.maxBytes, tempDir: settings.tempDir, scanner }, onError);
   return { spool, scanHandler };

@@ -19,6 +19,7 @@ import { findTenantLabel, normalizeGuid, parseMsipMetadata } from '../evaluate/m
 import { planActions, type AppliedMarkings, type ProtectionAction, type StampPlan } from '../evaluate/plan.js';
 import { createScanner } from '../classify/index.js';
 import type { CustomSensitiveType } from '../policy/schema.js';
+import { mergeCustomTypes } from '../policy/custom-types.js';
 import { findLabel } from '../evaluate/find-label.js';
 import { DEFAULT_FORMAT_LIMITS, type FormatHandler, type FormatLimits, type SourceBody, type StampedBody } from '../formats/types.js';
 
@@ -89,7 +90,8 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 
 async function scan(handler: FormatHandler, body: SourceBody, options: LabelDocumentOptions, engine: EvaluationEngine, limits: FormatLimits) {
   const scanner = createScanner({
-    customTypes: [...engine.customTypes(), ...(options.customTypes ?? [])],
+    // The caller's (route's) types replace the policy's types with the same id.
+    customTypes: mergeCustomTypes(engine.customTypes(), options.customTypes),
     delimiter: handler.scanHints?.delimiter,
   });
   for await (const chunk of handler.extractText(body, { contentType: options.contentType, filename: options.filename, limits, signal: options.signal })) {
