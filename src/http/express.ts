@@ -32,6 +32,7 @@ import { guardRequest, isFresh, restoreGuarded, type GuardedHeaders } from './co
 import { ResponseInterceptor, type InterceptHandlers } from './intercept-express.js';
 import { abortedResult, failurePlan, labelCaptured, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
 import { resolveFailure } from './fail-mode.js';
+import { ROUTE_PROTOCOL_VERSION, refineTarget, routeOptionsFor, routeTargetOf, setRouteTarget, type RouteTarget } from './route-target.js';
 import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
 import type { ResolvedRoute } from './options.js';
 
@@ -122,7 +123,8 @@ async function* planParts(plan: ResponsePlan, capture: Capture | undefined): Asy
  * only ever allocate this and the interceptor; the labeling machinery (`Download`) is created when a
  * response turns out to be in scope.
  */
-class RequestLabeling implements InterceptHandlers {
+class RequestLabeling implements InterceptHandlers, RouteTarget {
+  readonly version = ROUTE_PROTOCOL_VERSION;
   readonly interceptor: ResponseInterceptor;
   override: CompiledRouteOptions<ExpressRequest> | undefined;
   guarded: GuardedHeaders | undefined;
@@ -139,6 +141,21 @@ class RequestLabeling implements InterceptHandlers {
     this.override = override;
     this.guarded = req.method === 'GET' && mayBeLabeled(settings, rule, override, path) ? guardRequest(req.headers) : undefined;
     this.interceptor = new ResponseInterceptor(res, this);
+    setRouteTarget(res, this);
+  }
+
+  /** `labelRoute` (of this or another copy of labelgate) refines this request's options. */
+  refine(options: object, where: string): void {
+    const compiled = routeOptionsFor(this.settings, options, where);
+    // Headers already decided (labelRoute after the handler started sending): too late to change.
+    if (this.interceptor.mode !== 'pending') return;
+    this.override = compiled;
+    const { req } = this;
+    const labeled = compiled.enabled !== false;
+    if (!labeled && this.guarded) {
+      restoreGuarded(req.headers, this.guarded);
+      this.guarded = undefined;
+    } else if (labeled && !this.guarded && req.method === 'GET') this.guarded = guardRequest(req.headers);
   }
 
   decide(): void {
@@ -402,27 +419,36 @@ export interface LabelRouteOptions extends ExpressRouteOptions {
  */
 export function labelRoute(options: LabelRouteOptions = {}): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
   const { labeler, logger, tempDir, ...routeOptions } = options;
+  // The shape is checked now (a typo in an option name or value fails at start-up); label names
+  // are checked against the policy of the middleware the route runs under, on its first request.
   const compiled = compileRouteOptions(routeOptions, 'labelRoute options');
   checkResolved(resolveRoute([compiled], true), 'labelRoute options');
   let standalone: HttpSettings<ExpressRequest> | undefined;
   return (req, res, next) => {
     const r = req as ExpressRequest;
-    const intercepted = ResponseInterceptor.isIntercepted(res);
-    const handlers = ResponseInterceptor.of(res)?.handlers;
-    const state = handlers instanceof RequestLabeling ? handlers : undefined;
-    if (state && state.interceptor.mode === 'pending') {
-      state.override = compiled;
-      const labeled = compiled.enabled !== false;
-      if (!labeled && state.guarded) {
-        restoreGuarded(r.headers, state.guarded);
-        state.guarded = undefined;
-      } else if (labeled && !state.guarded && r.method === 'GET') state.guarded = guardRequest(r.headers);
-    } else if (!intercepted) {
-      standalone ??= compileSettings<ExpressRequest>({ labeler, logger, tempDir }, 'labelRoute options');
-      if (compiled.enabled !== false) install(standalone, r, res, compiled);
+    const where = `labelRoute options (route ${r.method ?? 'GET'} ${routePathOf(r)})`;
+    try {
+      const target = routeTargetOf(res);
+      if (target) refineTarget(target, routeOptions, where);
+      else if (!ResponseInterceptor.isIntercepted(res)) {
+        standalone ??= compileSettings<ExpressRequest>({ labeler, logger, tempDir }, 'labelRoute options');
+        const own = routeOptionsFor(standalone, routeOptions, where);
+        if (own.enabled !== false) install(standalone, r, res, own);
+      }
+    } catch (err) {
+      // A configuration error of this route (e.g. a label the policy does not have): the app's
+      // error handling answers, on every request of the route; it was logged once.
+      next(err);
+      return;
     }
     next();
   };
+}
+
+/** The route pattern for messages (never the raw URL, which can carry personal data). */
+function routePathOf(req: ExpressRequest): string {
+  const p = req.route?.path;
+  return typeof p === 'string' ? p : '(unnamed)';
 }
 
 export type { AuditLogger, AuditEvent } from './audit.js';
