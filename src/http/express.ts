@@ -32,6 +32,7 @@ import { guardRequest, isFresh, restoreGuarded, type GuardedHeaders } from './co
 import { ResponseInterceptor, type InterceptHandlers } from './intercept-express.js';
 import { abortedResult, failurePlan, labelCaptured, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
 import { resolveFailure } from './fail-mode.js';
+import { closeMiddleware } from './close.js';
 import { ROUTE_PROTOCOL_VERSION, refineTarget, routeOptionsFor, routeTargetOf, setRouteTarget, type RouteTarget } from './route-target.js';
 import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
 import type { ResolvedRoute } from './options.js';
@@ -58,6 +59,12 @@ export interface ExpressLabelingMiddleware {
   (req: IncomingMessage, res: ServerResponse, next: Next): void;
   /** The labeler in use (close it on shutdown when it was created from options). */
   readonly labeler: Labeler;
+  /**
+   * On shutdown (after `server.close()`): stop the scan worker threads, and close the labeler when
+   * the middleware created it (a labeler passed in as `labeler` stays open: close it yourself).
+   * Not required for the process to exit (idle workers never keep it alive).
+   */
+  close(): Promise<void>;
 }
 
 
@@ -400,7 +407,7 @@ export function expressLabeling(options: ExpressLabelingOptions = {}): ExpressLa
     if (!ResponseInterceptor.isIntercepted(res)) install(settings, req as ExpressRequest, res, undefined);
     next();
   };
-  return Object.assign(middleware, { labeler: settings.labeler });
+  return Object.assign(middleware, { labeler: settings.labeler, close: () => closeMiddleware(settings) });
 }
 
 export interface LabelRouteOptions extends ExpressRouteOptions {
