@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { ClassificationResult } from '../graph-types.js';
 import type { ScannerOptions } from '../classify/api.js';
 import { createScanner } from '../classify/index.js';
-import { LabelgateError } from '../errors.js';
+import { LabelgateError, type LabelgateErrorCode } from '../errors.js';
 
 /** What the capture needs from a scanner: synchronous writes, a (possibly asynchronous) end. */
 export interface CaptureScanner {
@@ -38,13 +38,30 @@ export type ToWorker =
   | { t: 'end'; id: number }
   | { t: 'drop'; id: number };
 
-type FromWorker =
+/** A LabelgateError as it crosses the worker boundary (its code and message carry no content). */
+export interface SerializedError {
+  code: string;
+  message: string;
+  detail?: Record<string, unknown> | undefined;
+}
+
+export type FromWorker =
   | { t: 'ack'; id: number; bytes: number }
   | { t: 'done'; id: number; results: ClassificationResult[] }
-  | { t: 'error'; id: number; name: string };
+  /** `error`: a LabelgateError of the scanner; otherwise only the name (a foreign message could quote content). */
+  | { t: 'error'; id: number; name: string; error?: SerializedError | undefined };
 
 function scanFailed(why: string): LabelgateError {
   return new LabelgateError('CLASSIFY_FAILED', `classifying the download failed (${why})`);
+}
+
+/** The worker's LabelgateError rebuilt with its code (CLASSIFY_BUDGET, INPUT_INVALID, …), so the fail mode and the audit see it. */
+export function rebuildError(error: SerializedError | undefined, name: string): LabelgateError {
+  if (!error || typeof error.code !== 'string' || !/^[A-Z][A-Z_]{0,39}$/.test(error.code) || typeof error.message !== 'string') {
+    return scanFailed(`the scanner raised ${name}`);
+  }
+  const detail = error.detail && typeof error.detail === 'object' ? error.detail : undefined;
+  return new LabelgateError(error.code as LabelgateErrorCode, error.message.slice(0, 1000), detail ? { detail } : undefined);
 }
 
 /** A scanner running inline (the fallback). */
@@ -120,7 +137,7 @@ class RemoteScan implements CaptureScanner {
       this.settle?.resolve(msg.results);
       this.settle = undefined;
     } else {
-      this.fail(scanFailed(`the scanner raised ${msg.name}`));
+      this.fail(rebuildError(msg.error, msg.name));
     }
   }
 
