@@ -22,6 +22,7 @@ import type { GraphOptions } from './graph/options.js';
 import { LabelgateError } from './errors.js';
 import { loadPolicySync, type PolicySource } from './policy/load.js';
 import type { LabelPolicy } from './policy/schema.js';
+import { mergeCustomTypes } from './policy/custom-types.js';
 import { stamp, type StampOptions, type StampResult } from './pipeline/stamp.js';
 import { labelDocument, type LabelDocumentOptions, type LabelOutcome, type ProtectHook } from './pipeline/label-document.js';
 import type { FormatLimits, SourceBody } from './formats/types.js';
@@ -140,10 +141,7 @@ export function createLabeler(options: LabelerOptions = {}): Labeler {
     },
     classify(input, options = {}) {
       // The caller's types win over the policy's types with the same id.
-      const extra = options.customTypes ?? [];
-      const ids = new Set(extra.map((t) => String(t.id).replace(/[{}]/g, '').toLowerCase()));
-      const customTypes = [...engine.customTypes().filter((t) => !ids.has(t.id)), ...extra];
-      return classify(input, { ...options, customTypes });
+      return classify(input, { ...options, customTypes: mergeCustomTypes(engine.customTypes(), options.customTypes) });
     },
     stamp(input, stampOptions) {
       return stamp(engine, input, {

@@ -1,8 +1,10 @@
 /**
- * The headers-only fallback: for content that is in scope (an attachment, or a PDF/OOXML download
- * before its handler is registered) but that no registered handler understands. It cannot read or
- * write a label inside the file and has no text to classify, so the label travels in HTTP headers
- * only and comes from the route (fixed or minimum label) or the policy's default label.
+ * The headers-only handler: for in-scope content that no registered handler understands (an
+ * archive, an image, a legacy Office file). It cannot read or write a label inside the file and has
+ * no text to classify, so the HTTP adapters only use it with a label decided without
+ * classification: the route's fixed `label` (or `minimumLabel`, acting as the label), or the
+ * fail-safe label. Without one, unreadable content is a `FORMAT_UNSUPPORTED` failure: a DLP gate
+ * must not give content it could not read the label of content it did read.
  *
  * It is deliberately NOT listed in `FORMAT_HANDLERS`: detection never picks it, callers fall back
  * to it explicitly when `detectFormat` finds nothing.

@@ -17,7 +17,12 @@ export interface AuditLogger {
   error(obj: object, msg?: string): void;
 }
 
-export type AuditOutcome = 'labeled' | 'not-modified' | 'blocked' | 'unlabeled' | 'fail-safe' | 'aborted';
+/**
+ * `labeled-unclassified`: content labelgate cannot read (an archive, an image, …) on a route that
+ * fixes its label (`label`, or `minimumLabel` acting as the label): labeled by headers only,
+ * without classification.
+ */
+export type AuditOutcome = 'labeled' | 'labeled-unclassified' | 'not-modified' | 'blocked' | 'unlabeled' | 'fail-safe' | 'aborted';
 
 export interface AuditEvent {
   event: 'labelgate.download';
@@ -93,6 +98,7 @@ const DIGIT = /\p{Nd}/gu;
 
 const LEVEL: Record<AuditOutcome, 'info' | 'warn' | 'error'> = {
   labeled: 'info',
+  'labeled-unclassified': 'info',
   'not-modified': 'info',
   aborted: 'info',
   'fail-safe': 'warn',

@@ -33,6 +33,8 @@ import { guardFileSends } from './express-files.js';
 import { ResponseInterceptor, type InterceptHandlers } from './intercept-express.js';
 import { abortedResult, failurePlan, labelCaptured, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
 import { resolveFailure } from './fail-mode.js';
+import { closeMiddleware } from './close.js';
+import { ROUTE_PROTOCOL_VERSION, refineTarget, routeOptionsFor, routeTargetOf, setRouteTarget, type RouteTarget } from './route-target.js';
 import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
 import type { ResolvedRoute } from './options.js';
 
@@ -58,6 +60,12 @@ export interface ExpressLabelingMiddleware {
   (req: IncomingMessage, res: ServerResponse, next: Next): void;
   /** The labeler in use (close it on shutdown when it was created from options). */
   readonly labeler: Labeler;
+  /**
+   * On shutdown (after `server.close()`): stop the scan worker threads, and close the labeler when
+   * the middleware created it (a labeler passed in as `labeler` stays open: close it yourself).
+   * Not required for the process to exit (idle workers never keep it alive).
+   */
+  close(): Promise<void>;
 }
 
 
@@ -123,7 +131,8 @@ async function* planParts(plan: ResponsePlan, capture: Capture | undefined): Asy
  * only ever allocate this and the interceptor; the labeling machinery (`Download`) is created when a
  * response turns out to be in scope.
  */
-class RequestLabeling implements InterceptHandlers {
+class RequestLabeling implements InterceptHandlers, RouteTarget {
+  readonly version = ROUTE_PROTOCOL_VERSION;
   readonly interceptor: ResponseInterceptor;
   override: CompiledRouteOptions<ExpressRequest> | undefined;
   guarded: GuardedHeaders | undefined;
@@ -142,6 +151,7 @@ class RequestLabeling implements InterceptHandlers {
     this.guarded = readOnly && mayBeLabeled(settings, rule, override, path) ? guardRequest(req.headers) : undefined;
     this.interceptor = new ResponseInterceptor(res, this);
     if (readOnly && !this.guarded && hasGuardable(req.headers)) guardFileSends(res, (file, disposition, contentType) => this.fileInScope(file, disposition, contentType), () => this.guardNow());
+    setRouteTarget(res, this);
   }
 
   /** `res.sendFile`/`res.download` of a file that would be labeled: set Range and validators aside now. */
@@ -154,7 +164,55 @@ class RequestLabeling implements InterceptHandlers {
     return decideScope(route, this.settings.routesOnly, { method: 'GET', status: 200, contentType, disposition, path: file.replace(/\\/g, '/') }).inScope;
   }
 
+  /** `labelRoute` (of this or another copy of labelgate) refines this request's options. */
+  refine(options: object, where: string): void {
+    const compiled = routeOptionsFor(this.settings, options, where);
+    // Headers already decided (labelRoute after the handler started sending): too late to change.
+    if (this.interceptor.mode !== 'pending') return;
+    this.override = compiled;
+    const { req } = this;
+    const labeled = compiled.enabled !== false;
+    if (!labeled && this.guarded) {
+      restoreGuarded(req.headers, this.guarded);
+      this.guarded = undefined;
+    } else if (labeled && !this.guarded && (req.method === 'GET' || req.method === 'HEAD')) this.guarded = guardRequest(req.headers);
+  }
+
   decide(): void {
+    try {
+      this.decideOrThrow();
+    } catch (err) {
+      // labelgate's own failure while deciding or starting the capture (e.g. custom types the
+      // scanner cannot compile): the fail mode answers. It must never escape into the app's
+      // res.send/res.write (Express's error handler would cut a response we already hold).
+      const mode = this.interceptor.mode;
+      // Already answered (passed through, 304) or the client is gone: nothing left to decide.
+      if (mode !== 'pending' && mode !== 'capture') return;
+      this.download ??= new Download(this, this.settings.globalRoute, this.minimalInfo());
+      this.interceptor.hold();
+      void this.download.failStreaming(err);
+    }
+  }
+
+  /** Download facts without any app callback (when building the real ones failed). */
+  private minimalInfo(): DownloadInfo {
+    const { req, res } = this;
+    return {
+      method: req.method ?? 'GET',
+      route: undefined,
+      requestId: cleanRequestId(req.headers['x-request-id']) ?? randomUUID(),
+      user: undefined,
+      filename: undefined,
+      identifier: undefined,
+      contentType: header(res, 'content-type'),
+      etag: undefined,
+      ifNoneMatch: undefined,
+      cors: false,
+      startedAt: performance.now(),
+    };
+  }
+
+  private decideOrThrow(): void {
     const { settings, req, res, interceptor } = this;
     // The handler has answered: downstream middleware and loggers see the request as it came.
     if (this.guarded) restoreGuarded(req.headers, this.guarded);
@@ -371,7 +429,7 @@ export function expressLabeling(options: ExpressLabelingOptions = {}): ExpressLa
     if (!ResponseInterceptor.isIntercepted(res)) install(settings, req as ExpressRequest, res, undefined);
     next();
   };
-  return Object.assign(middleware, { labeler: settings.labeler });
+  return Object.assign(middleware, { labeler: settings.labeler, close: () => closeMiddleware(settings) });
 }
 
 export interface LabelRouteOptions extends ExpressRouteOptions {
@@ -390,27 +448,36 @@ export interface LabelRouteOptions extends ExpressRouteOptions {
  */
 export function labelRoute(options: LabelRouteOptions = {}): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
   const { labeler, logger, tempDir, ...routeOptions } = options;
+  // The shape is checked now (a typo in an option name or value fails at start-up); label names
+  // are checked against the policy of the middleware the route runs under, on its first request.
   const compiled = compileRouteOptions(routeOptions, 'labelRoute options');
   checkResolved(resolveRoute([compiled], true), 'labelRoute options');
   let standalone: HttpSettings<ExpressRequest> | undefined;
   return (req, res, next) => {
     const r = req as ExpressRequest;
-    const intercepted = ResponseInterceptor.isIntercepted(res);
-    const handlers = ResponseInterceptor.of(res)?.handlers;
-    const state = handlers instanceof RequestLabeling ? handlers : undefined;
-    if (state && state.interceptor.mode === 'pending') {
-      state.override = compiled;
-      const labeled = compiled.enabled !== false;
-      if (!labeled && state.guarded) {
-        restoreGuarded(r.headers, state.guarded);
-        state.guarded = undefined;
-      } else if (labeled && !state.guarded && (r.method === 'GET' || r.method === 'HEAD')) state.guarded = guardRequest(r.headers);
-    } else if (!intercepted) {
-      standalone ??= compileSettings<ExpressRequest>({ labeler, logger, tempDir }, 'labelRoute options');
-      if (compiled.enabled !== false) install(standalone, r, res, compiled);
+    const where = `labelRoute options (route ${r.method ?? 'GET'} ${routePathOf(r)})`;
+    try {
+      const target = routeTargetOf(res);
+      if (target) refineTarget(target, routeOptions, where);
+      else if (!ResponseInterceptor.isIntercepted(res)) {
+        standalone ??= compileSettings<ExpressRequest>({ labeler, logger, tempDir }, 'labelRoute options');
+        const own = routeOptionsFor(standalone, routeOptions, where);
+        if (own.enabled !== false) install(standalone, r, res, own);
+      }
+    } catch (err) {
+      // A configuration error of this route (e.g. a label the policy does not have): the app's
+      // error handling answers, on every request of the route; it was logged once.
+      next(err);
+      return;
     }
     next();
   };
+}
+
+/** The route pattern for messages (never the raw URL, which can carry personal data). */
+function routePathOf(req: ExpressRequest): string {
+  const p = req.route?.path;
+  return typeof p === 'string' ? p : '(unnamed)';
 }
 
 export type { AuditLogger, AuditEvent } from './audit.js';

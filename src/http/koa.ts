@@ -33,6 +33,8 @@ import { decideScope, scopeHasExtension } from './scope.js';
 import { guardRequest, headOfLabeled, ifNoneMatchOf, isFresh, restoreGuarded, type GuardedHeaders } from './conditional.js';
 import { abortedResult, failurePlan, labelCaptured, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
 import { resolveFailure } from './fail-mode.js';
+import { closeMiddleware } from './close.js';
+import { ROUTE_PROTOCOL_VERSION, refineTarget, routeOptionsFor, routeTargetOf, setRouteTarget, type RouteTarget } from './route-target.js';
 import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
 
 /** The part of a Koa context labelgate uses (Koa's `Context` fits). */
@@ -57,15 +59,36 @@ export interface KoaLabelingMiddleware {
   (ctx: KoaContextLike, next: KoaNext): Promise<void>;
   /** The labeler in use (close it on shutdown when it was created from options). */
   readonly labeler: Labeler;
+  /**
+   * On shutdown (after `server.close()`): stop the scan worker threads, and close the labeler when
+   * the middleware created it (a labeler passed in as `labeler` stays open: close it yourself).
+   * Not required for the process to exit (idle workers never keep it alive).
+   */
+  close(): Promise<void>;
 }
 
-interface ContextState {
-  settings: HttpSettings<KoaContextLike>;
-  override: CompiledRouteOptions<KoaContextLike> | undefined;
+/** One request's labeling state; `labelRoute` (of this or another copy of labelgate) refines it. */
+class ContextState implements RouteTarget {
+  readonly version = ROUTE_PROTOCOL_VERSION;
   guarded: GuardedHeaders | undefined;
-}
 
-const states = new WeakMap<KoaContextLike, ContextState>();
+  constructor(
+    readonly settings: HttpSettings<KoaContextLike>,
+    readonly ctx: KoaContextLike,
+    public override: CompiledRouteOptions<KoaContextLike> | undefined,
+  ) {}
+
+  refine(options: object, where: string): void {
+    const compiled = routeOptionsFor(this.settings, options, where);
+    this.override = compiled;
+    const { ctx } = this;
+    const labeled = compiled.enabled !== false;
+    if (!labeled && this.guarded) {
+      restoreGuarded(ctx.req.headers, this.guarded);
+      this.guarded = undefined;
+    } else if (labeled && !this.guarded && (ctx.method === 'GET' || ctx.method === 'HEAD')) this.guarded = guardRequest(ctx.req.headers);
+  }
+}
 
 function header(res: ServerResponse, name: string): string | undefined {
   const v = res.getHeader(name);
@@ -260,7 +283,13 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
     return;
   }
 
-  capture = startCapture(settings, route, info);
+  try {
+    capture = startCapture(settings, route, info);
+  } catch (err) {
+    // labelgate's own failure while starting the capture: the fail mode answers, not Koa's error handling.
+    await failStreaming(err, rest(iterator));
+    return;
+  }
   const spool = capture.spool;
   for (;;) {
     let step: IteratorResult<unknown>;
@@ -308,18 +337,19 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
 export function koaLabeling(options: KoaLabelingOptions = {}): KoaLabelingMiddleware {
   const settings = compileSettings<KoaContextLike>(options, 'koaLabeling options');
   const middleware = (ctx: KoaContextLike, next: KoaNext) => run(settings, ctx, next, undefined);
-  return Object.assign(middleware, { labeler: settings.labeler });
+  return Object.assign(middleware, { labeler: settings.labeler, close: () => closeMiddleware(settings) });
 }
 
 async function run(settings: HttpSettings<KoaContextLike>, ctx: KoaContextLike, next: KoaNext, override: CompiledRouteOptions<KoaContextLike> | undefined): Promise<void> {
-  if (states.has(ctx)) {
+  // Labeled once per request (a second koaLabeling, of this or another copy of labelgate, defers).
+  if (routeTargetOf(ctx)) {
     await next();
     return;
   }
   const rule = settings.rules.length > 0 ? matchRule(settings, ctx.method, ctx.path, ctx) : undefined;
-  const state: ContextState = { settings, override, guarded: undefined };
+  const state = new ContextState(settings, ctx, override);
   if ((ctx.method === 'GET' || ctx.method === 'HEAD') && mayBeLabeled(settings, rule, override, rule?.options.enabled !== false, ctx.path)) state.guarded = guardRequest(ctx.req.headers);
-  states.set(ctx, state);
+  setRouteTarget(ctx, state);
   try {
     await next();
   } finally {
@@ -345,27 +375,28 @@ export interface LabelRouteOptions extends KoaRouteOptions {
  */
 export function labelRoute(options: LabelRouteOptions = {}): (ctx: KoaContextLike, next: KoaNext) => Promise<void> {
   const { labeler, logger, tempDir, ...routeOptions } = options;
+  // The shape is checked now; label names against the policy the route runs under, on its first request.
   const compiled = compileRouteOptions(routeOptions, 'labelRoute options');
   checkResolved(resolveRoute([compiled], true), 'labelRoute options');
   let standalone: HttpSettings<KoaContextLike> | undefined;
   return async (ctx, next) => {
-    const state = states.get(ctx);
-    if (state) {
-      state.override = compiled;
-      const labeled = compiled.enabled !== false;
-      if (!labeled && state.guarded) {
-        restoreGuarded(ctx.req.headers, state.guarded);
-        state.guarded = undefined;
-      } else if (labeled && !state.guarded && (ctx.method === 'GET' || ctx.method === 'HEAD')) state.guarded = guardRequest(ctx.req.headers);
-      await next();
-      return;
-    }
-    if (compiled.enabled === false) {
+    const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+    const where = `labelRoute options (route ${ctx.method} ${typeof matched === 'string' ? matched : '(unnamed)'})`;
+    const target = routeTargetOf(ctx);
+    if (target) {
+      // A configuration error (e.g. a label the policy does not have) is thrown to Koa's error
+      // handling on every request of the route; it was logged once.
+      refineTarget(target, routeOptions, where);
       await next();
       return;
     }
     standalone ??= compileSettings<KoaContextLike>({ labeler, logger, tempDir }, 'labelRoute options');
-    await run(standalone, ctx, next, compiled);
+    const own = routeOptionsFor(standalone, routeOptions, where);
+    if (own.enabled === false) {
+      await next();
+      return;
+    }
+    await run(standalone, ctx, next, own);
   };
 }
 

@@ -5,9 +5,10 @@
  * Express and Koa adapters carry out. Also builds the audit event.
  */
 import type { ClassificationResult } from '../graph-types.js';
-import { isLabelgateError, type LabelgateError } from '../errors.js';
+import { LabelgateError, isLabelgateError } from '../errors.js';
 import { startScanner } from './scan-offload.js';
-import { detectFormat } from '../formats/registry.js';
+import { mergeCustomTypes } from '../policy/custom-types.js';
+import { detectFormat, mediaTypeOf } from '../formats/registry.js';
 import { headOf } from '../formats/body.js';
 import { headersOnlyHandler } from '../formats/binary.js';
 import type { FormatHandler } from '../formats/types.js';
@@ -57,7 +58,7 @@ export function startCapture<Ctx>(
   const early = route.label ? undefined : detectFormat({ contentType: info.contentType, filename: info.filename });
   const scanHandler = early?.family === 'text' ? early : undefined;
   const scanner = scanHandler
-    ? startScanner({ customTypes: [...settings.labeler.engine.customTypes(), ...route.customTypes], delimiter: scanHandler.scanHints?.delimiter }, settings.scanInWorker)
+    ? startScanner({ customTypes: mergeCustomTypes(settings.labeler.engine.customTypes(), route.customTypes), delimiter: scanHandler.scanHints?.delimiter }, settings.scanInWorker)
     : undefined;
   const spool = new Spool({ memoryBytes: route.memoryBytes, maxBytes: route.maxBytes, tempDir: settings.tempDir, scanner }, onError);
   return { spool, scanHandler };
@@ -148,7 +149,7 @@ export function labeledPlan(
   info: DownloadInfo,
   route: RouteFacts,
   size: number,
-  kind: 'labeled' | 'fail-safe',
+  kind: 'labeled' | 'labeled-unclassified' | 'fail-safe',
   exposeExisting: string | undefined,
   complete = true,
 ): ResponsePlan {
@@ -263,6 +264,15 @@ export function abortedResult(info: DownloadInfo, route: RouteFacts, size: numbe
   return { outcome: 'aborted', audit: { ...baseAudit(info, route, size), outcome: 'aborted', error: auditError(error) } };
 }
 
+/** In-scope content no format handler can read (archives, images, legacy Office, …). */
+function unreadable(contentType: string | undefined): LabelgateError {
+  const media = mediaTypeOf(contentType)?.replace(/[^\x21-\x7e]/g, '').slice(0, 100) ?? 'none';
+  return new LabelgateError(
+    'FORMAT_UNSUPPORTED',
+    `the download (content type ${media}) is not a format labelgate can read, so it cannot be classified; give the route a label (or minimumLabel) to label such files by headers only, or keep them out of scope`,
+  );
+}
+
 /**
  * Label a completely captured body. Never throws: failures become the fail mode's plan.
  * Disposing of the spool stays with the caller (the plan may still read from it).
@@ -280,8 +290,13 @@ export async function labelCaptured<Ctx>(
   try {
     await spool.end();
     const source = spool.body();
-    const handler = detectFormat({ contentType: info.contentType, filename: info.filename, head: await headOf(source) }) ?? headersOnlyHandler;
+    const detected = detectFormat({ contentType: info.contentType, filename: info.filename, head: await headOf(source) });
+    // Content no handler can read cannot be classified. Only a route that fixes the label (or a
+    // minimum, which then is the label) may label it, by headers only; anything else is a failure.
+    const fixedLabel = detected ? route.label : (route.label ?? route.minimumLabel);
+    const handler = detected ?? headersOnlyHandler;
     complete = { source, handler };
+    if (!detected && !fixedLabel) throw unreadable(info.contentType);
     const results = handler === capture.scanHandler ? spool.classificationResults() : undefined;
     const outcome = await settings.labeler.labelDocument(source, {
       handler,
@@ -289,14 +304,14 @@ export async function labelCaptured<Ctx>(
       filename: info.identifier,
       user: info.user,
       state: route.state,
-      label: route.label,
+      label: fixedLabel,
       minimumLabel: route.minimumLabel,
       customTypes: route.customTypes,
       classificationResults: results,
       banner: route.banner,
       signal,
     });
-    return labeledPlan(outcome, info, route, spool.size, 'labeled', exposeExisting);
+    return labeledPlan(outcome, info, route, spool.size, detected ? 'labeled' : 'labeled-unclassified', exposeExisting);
   } catch (err) {
     if (signal.aborted) return abortedResult(info, route, spool.size, isLabelgateError(err) ? err : undefined);
     const resolution = await resolveFailure(err, {

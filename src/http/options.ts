@@ -4,16 +4,16 @@
  * (global ← match-table entry ← `labelRoute`).
  */
 import { tmpdir } from 'node:os';
-import type { ContentState, SensitivityLabel } from '../graph-types.js';
+import type { ContentState } from '../graph-types.js';
 import { LabelgateError } from '../errors.js';
 import { createLabeler, type Labeler, type LabelerOptions } from '../labeler.js';
 import { customTypeSchema, type CustomSensitiveType } from '../policy/schema.js';
 import { checkCustomPattern } from '../classify/pattern-safety.js';
 import { formatPath } from '../policy/validate.js';
-import { findLabel } from '../evaluate/find-label.js';
 import type { z } from 'zod';
 import { compileFormatScope, type FormatScope } from './scope.js';
 import type { AuditLogger } from './audit.js';
+import { findUnknownLabel, knownLabels } from './label-names.js';
 
 /** What happens when a download cannot be labeled. */
 export type FailMode = 'closed' | 'open' | 'label';
@@ -257,6 +257,8 @@ export function compilePathPattern(pattern: string): RegExp {
 /** Everything the adapters need, prepared once per middleware instance. */
 export interface HttpSettings<Ctx> {
   labeler: Labeler;
+  /** The labeler was created here (the app may close it through the middleware). */
+  ownsLabeler: boolean;
   global: CompiledRouteOptions<Ctx>;
   /** The global options merged onto the defaults (shared: never mutated). */
   globalRoute: ResolvedRoute<Ctx>;
@@ -267,6 +269,8 @@ export interface HttpSettings<Ctx> {
   requestId: ((ctx: Ctx) => string | undefined) | undefined;
   guardAllRequests: boolean;
   scanInWorker: boolean;
+  /** `labelRoute` options compiled and checked against this labeler's policy, by options object. */
+  routeCache: WeakMap<object, { compiled: CompiledRouteOptions<Ctx> } | { error: LabelgateError }>;
 }
 
 export function compileSettings<Ctx>(options: HttpLabelingOptions<Ctx> = {}, where = 'options'): HttpSettings<Ctx> {
@@ -310,19 +314,18 @@ export function compileSettings<Ctx>(options: HttpLabelingOptions<Ctx> = {}, whe
   }
   const labeler = options.labeler ?? createLabeler(options);
   // A local policy is known now: a misspelled label fails at start-up, not on the first download.
-  const policyLabels = labeler.policy?.labels.map((l) => ({ id: l.id, name: l.name }) as SensitivityLabel);
+  const policyLabels = knownLabels(labeler);
   if (policyLabels) {
     const check = (layer: CompiledRouteOptions<Ctx>, at: string) => {
-      for (const key of ['label', 'minimumLabel', 'failSafeLabel'] as const) {
-        const v = layer[key];
-        if (v !== undefined && !findLabel(policyLabels, v)) invalid(`${at}.${key}`, `"${v}" is not a label of the policy (use a label id or name)`);
-      }
+      const unknown = findUnknownLabel(layer, policyLabels);
+      if (unknown) invalid(`${at}.${unknown.key}`, unknown.message);
     };
     check(global, where);
     rules.forEach((r, i) => check(r.options, `${where}.routes[${i}]`));
   }
   return {
     labeler,
+    ownsLabeler: options.labeler === undefined,
     global,
     globalRoute,
     rules,
@@ -332,6 +335,7 @@ export function compileSettings<Ctx>(options: HttpLabelingOptions<Ctx> = {}, whe
     requestId: options.requestId,
     guardAllRequests: options.guardAllRequests === true,
     scanInWorker: options.scanInWorker !== false,
+    routeCache: new WeakMap(),
   };
 }
 

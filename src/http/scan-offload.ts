@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { ClassificationResult } from '../graph-types.js';
 import type { ScannerOptions } from '../classify/api.js';
 import { createScanner } from '../classify/index.js';
-import { LabelgateError } from '../errors.js';
+import { LabelgateError, type LabelgateErrorCode } from '../errors.js';
 
 /** What the capture needs from a scanner: synchronous writes, a (possibly asynchronous) end. */
 export interface CaptureScanner {
@@ -38,13 +38,30 @@ export type ToWorker =
   | { t: 'end'; id: number }
   | { t: 'drop'; id: number };
 
-type FromWorker =
+/** A LabelgateError as it crosses the worker boundary (its code and message carry no content). */
+export interface SerializedError {
+  code: string;
+  message: string;
+  detail?: Record<string, unknown> | undefined;
+}
+
+export type FromWorker =
   | { t: 'ack'; id: number; bytes: number }
   | { t: 'done'; id: number; results: ClassificationResult[] }
-  | { t: 'error'; id: number; name: string };
+  /** `error`: a LabelgateError of the scanner; otherwise only the name (a foreign message could quote content). */
+  | { t: 'error'; id: number; name: string; error?: SerializedError | undefined };
 
 function scanFailed(why: string): LabelgateError {
   return new LabelgateError('CLASSIFY_FAILED', `classifying the download failed (${why})`);
+}
+
+/** The worker's LabelgateError rebuilt with its code (CLASSIFY_BUDGET, INPUT_INVALID, …), so the fail mode and the audit see it. */
+export function rebuildError(error: SerializedError | undefined, name: string): LabelgateError {
+  if (!error || typeof error.code !== 'string' || !/^[A-Z][A-Z_]{0,39}$/.test(error.code) || typeof error.message !== 'string') {
+    return scanFailed(`the scanner raised ${name}`);
+  }
+  const detail = error.detail && typeof error.detail === 'object' ? error.detail : undefined;
+  return new LabelgateError(error.code as LabelgateErrorCode, error.message.slice(0, 1000), detail ? { detail } : undefined);
 }
 
 /** A scanner running inline (the fallback). */
@@ -120,7 +137,7 @@ class RemoteScan implements CaptureScanner {
       this.settle?.resolve(msg.results);
       this.settle = undefined;
     } else {
-      this.fail(scanFailed(`the scanner raised ${msg.name}`));
+      this.fail(rebuildError(msg.error, msg.name));
     }
   }
 
@@ -140,12 +157,37 @@ class RemoteScan implements CaptureScanner {
   }
 }
 
-/** Worker threads running scans; started on first use, unref'd (they never keep the process alive). */
+/**
+ * The process's Node options for a worker, minus those a worker started from a file rejects:
+ * `--input-type` (an app started with `node --input-type=module -e …`) makes every worker fail.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg.startsWith('--input-type=')) continue;
+    if (arg === '--input-type') {
+      i++;
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
+}
+
+/**
+ * Worker threads running scans; started on first use. An idle worker never keeps the process
+ * alive (it is unref'd after its listeners are attached: attaching a 'message' listener refs the
+ * worker's port again); a worker with a scan running is ref'd, as the download it serves is.
+ */
 class ScanPool {
   private workers: Worker[] = [];
   private next = 0;
   private nextId = 1;
   private readonly scans = new Map<number, RemoteScan>();
+  /** Running scans per worker. */
+  private readonly busy = new Map<Worker, number>();
 
   constructor(
     private readonly file: string,
@@ -153,16 +195,35 @@ class ScanPool {
   ) {}
 
   private spawn(): Worker {
-    const worker = new Worker(this.file);
-    worker.unref();
+    const worker = new Worker(this.file, { execArgv: workerExecArgv() });
     worker.on('message', (msg: FromWorker) => this.scans.get(msg.id)?.receive(msg));
     const lost = (why: string) => {
       this.workers = this.workers.filter((w) => w !== worker);
       for (const scan of [...this.scans.values()]) if (scan.worker === worker) scan.fail(scanFailed(why));
+      this.busy.delete(worker);
     };
     worker.on('error', (err) => lost(`the scan worker failed: ${err.name}`));
     worker.on('exit', (code) => lost(`the scan worker exited with code ${code}`));
+    // After the listeners: adding a 'message' listener refs the worker again.
+    worker.unref();
     return worker;
+  }
+
+  /** A scan started (+1) or finished (-1) on `worker`: ref it while it has work, unref it when idle. */
+  private track(worker: Worker, delta: 1 | -1): void {
+    const before = this.busy.get(worker) ?? 0;
+    const after = Math.max(0, before + delta);
+    if (after === 0) this.busy.delete(worker);
+    else this.busy.set(worker, after);
+    if (before === 0 && after > 0) worker.ref();
+    else if (before > 0 && after === 0) worker.unref();
+  }
+
+  /** Stop every worker (scans still running fail with CLASSIFY_FAILED); a later scan starts new ones. */
+  async close(): Promise<void> {
+    const workers = this.workers;
+    this.workers = [];
+    await Promise.all(workers.map((w) => w.terminate().catch(() => {})));
   }
 
   start(options: ScannerOptions): CaptureScanner {
@@ -171,13 +232,17 @@ class ScanPool {
     const id = this.nextId++;
     const scan = new RemoteScan(this, worker, id);
     this.scans.set(id, scan);
+    this.track(worker, 1);
     // Custom types are plain data; their patterns are compiled again in the worker.
     worker.postMessage({ t: 'start', id, options: { customTypes: options.customTypes, delimiter: options.delimiter, encoding: options.encoding } } satisfies ToWorker);
     return scan;
   }
 
   forget(id: number): void {
+    const scan = this.scans.get(id);
+    if (!scan) return;
     this.scans.delete(id);
+    this.track(scan.worker, -1);
   }
 }
 
@@ -200,6 +265,14 @@ export function scanWorkersAvailable(): boolean {
     pool = file && cores > 1 ? new ScanPool(file, Math.max(1, Math.min(4, cores - 1))) : null;
   }
   return pool !== null;
+}
+
+/**
+ * Stop the scan worker threads (the middlewares' `close()` calls this). Idle workers do not keep
+ * the process alive anyway; this ends them now (e.g. before a test runner checks for open handles).
+ */
+export async function closeScanWorkers(): Promise<void> {
+  if (pool) await pool.close();
 }
 
 /** A scanner for one captured download: in a worker when possible (and wanted), else inline. */

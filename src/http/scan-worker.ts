@@ -4,15 +4,29 @@
  * entry (`dist/scan-worker.js` / `.cjs`).
  *
  * Messages in: `start` (scanner options), `write` (a chunk), `end`, `drop`.
- * Messages out: `ack` (bytes processed, for backpressure), `done` (results), `error` (a code only:
- * a scanner error message could quote content).
+ * Messages out: `ack` (bytes processed, for backpressure), `done` (results), `error` (the code,
+ * message and detail of a LabelgateError, which never quote content; of any other error only its
+ * name: its message could quote content).
  */
 import { parentPort } from 'node:worker_threads';
 import { createScanner } from '../classify/index.js';
 import type { Scanner, ScannerOptions } from '../classify/api.js';
-import type { ToWorker } from './scan-offload.js';
+import type { FromWorker, SerializedError, ToWorker } from './scan-offload.js';
+import { isLabelgateError } from '../errors.js';
 
 const scanners = new Map<number, Scanner>();
+
+/** A LabelgateError's code, message and (plain-data) detail; nothing of any other error. */
+function serialize(err: unknown): SerializedError | undefined {
+  if (!isLabelgateError(err)) return undefined;
+  let detail: Record<string, unknown> | undefined;
+  try {
+    detail = err.detail ? (JSON.parse(JSON.stringify(err.detail)) as Record<string, unknown>) : undefined;
+  } catch {
+    detail = undefined;
+  }
+  return { code: err.code, message: err.message, detail };
+}
 const port = parentPort;
 
 if (port) {
@@ -41,7 +55,7 @@ if (port) {
       }
     } catch (err) {
       scanners.delete(msg.id);
-      port.postMessage({ t: 'error', id: msg.id, name: err instanceof Error ? err.name : typeof err });
+      port.postMessage({ t: 'error', id: msg.id, name: err instanceof Error ? err.name : typeof err, error: serialize(err) } satisfies FromWorker);
     }
   });
 }

@@ -186,11 +186,13 @@ export class Spool {
   }
 
   /**
-   * The classification results gathered while capturing; throws `CLASSIFY_FAILED` if the scanner
-   * failed (the original error stays as `cause`, never in the message: it could quote content).
+   * The classification results gathered while capturing. If the scanner failed: its LabelgateError
+   * unchanged (code such as `CLASSIFY_BUDGET`; labelgate's messages never quote content), anything
+   * else as `CLASSIFY_FAILED` (the original error stays as `cause`, never in the message).
    */
   classificationResults(): ClassificationResult[] | undefined {
     if (this.scanFailure !== undefined) {
+      if (isLabelgateError(this.scanFailure)) throw this.scanFailure;
       throw new LabelgateError('CLASSIFY_FAILED', 'classifying the download failed', { cause: this.scanFailure });
     }
     return this.results;

@@ -15,10 +15,11 @@ import type {
 } from '../graph-types.js';
 import { LabelgateError, isLabelgateError } from '../errors.js';
 import type { Decision, DecisionSource, EvaluationContext, EvaluationEngine } from '../evaluate/engine.js';
-import { findTenantLabel, normalizeGuid, parseMsipMetadata } from '../evaluate/msip.js';
+import { findTenantLabel, normalizeGuid, parseMsipMetadata, type MsipLabelEntry } from '../evaluate/msip.js';
 import { planActions, type AppliedMarkings, type ProtectionAction, type StampPlan } from '../evaluate/plan.js';
 import { createScanner } from '../classify/index.js';
 import type { CustomSensitiveType } from '../policy/schema.js';
+import { mergeCustomTypes } from '../policy/custom-types.js';
 import { findLabel } from '../evaluate/find-label.js';
 import { DEFAULT_FORMAT_LIMITS, type FormatHandler, type FormatLimits, type SourceBody, type StampedBody } from '../formats/types.js';
 
@@ -89,7 +90,8 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 
 async function scan(handler: FormatHandler, body: SourceBody, options: LabelDocumentOptions, engine: EvaluationEngine, limits: FormatLimits) {
   const scanner = createScanner({
-    customTypes: [...engine.customTypes(), ...(options.customTypes ?? [])],
+    // The caller's (route's) types replace the policy's types with the same id.
+    customTypes: mergeCustomTypes(engine.customTypes(), options.customTypes),
     delimiter: handler.scanHints?.delimiter,
   });
   for await (const chunk of handler.extractText(body, { contentType: options.contentType, filename: options.filename, limits, signal: options.signal })) {
@@ -132,10 +134,13 @@ export async function labelDocument(engine: EvaluationEngine, body: SourceBody, 
 
   let results: ClassificationResult[] = [];
   let decision: Decision<InformationProtectionAction[]>;
+  /** The label the caller fixed, or else its minimum: the output must not carry less. */
+  let required: { label: SensitivityLabel; what: string } | undefined;
   if (options.label) {
     const label = await resolveLabelId(engine, options.label, ctx, 'label').catch((err: unknown) => {
       throw options.failSafe ? failSafePolicyError(err) : err;
     });
+    required = { label, what: options.failSafe ? 'fail-safe label' : 'label' };
     const labeling = { labelId: label.id, assignmentMethod: 'standard' } as const;
     decision =
       options.failSafe && engine.evaluateFailSafe
@@ -155,6 +160,7 @@ export async function labelDocument(engine: EvaluationEngine, body: SourceBody, 
 
   if (options.minimumLabel) {
     const minimum = await resolveLabelId(engine, options.minimumLabel, ctx, 'minimumLabel');
+    if (!required || required.label.sensitivity < minimum.sensitivity) required = { label: minimum, what: 'minimum label' };
     const effectiveId = plan.labelId ?? existing?.labelId;
     const effective = effectiveId ? findLabel(labels, effectiveId) : undefined;
     if (!effective || effective.sensitivity < minimum.sensitivity) {
@@ -174,6 +180,7 @@ export async function labelDocument(engine: EvaluationEngine, body: SourceBody, 
   const appliedId = plan.labelId;
   const carriedId = appliedId ?? existing?.labelId;
   const label = carriedId ? findLabel(labels, normalizeGuid(carriedId) ?? carriedId) : undefined;
+  if (required) checkRequiredLabel(required, label, !!appliedId, existing, labels);
 
   // Protection is decided before stamping: without a hook nothing is written, and with one the
   // metadata stamped into the file already says "encrypted" (ContentBits), as MIP clients write it.
@@ -226,6 +233,45 @@ export async function labelDocument(engine: EvaluationEngine, body: SourceBody, 
     metadata: appliedId || plan.metadataToRemove.length > 0 ? applyResult.metadata : existingMetadata,
     applied: appliedId ? applied : NO_MARKINGS,
   };
+}
+
+/**
+ * A caller that fixes a label (or a minimum) gets exactly that, or an error; never silently less,
+ * and never a silent downgrade of a label the file already carries:
+ * - a label a user applied (`Privileged`) is never replaced by an automatic export (Graph's
+ *   `evaluateApplication` keeps it); if it is lower than the required label, keeping it would send
+ *   the file below that label, so this is an error (`LABEL_NOT_APPLIABLE`), not a quiet "kept";
+ * - an engine decision that puts a lower label over the file's existing one (a downgrade, which
+ *   needs a user and possibly a justification) is refused the same way.
+ * A higher label the file already carries is kept: that is not less than required.
+ */
+function checkRequiredLabel(
+  required: { label: SensitivityLabel; what: string },
+  carried: SensitivityLabel | undefined,
+  applied: boolean,
+  existing: MsipLabelEntry | undefined,
+  labels: readonly SensitivityLabel[],
+): void {
+  const wanted = required.label;
+  const existingLabel = existing ? findLabel(labels, existing.labelId) : undefined;
+  const existingName = existingLabel ? `"${existingLabel.name}"` : `${existing?.labelId ?? 'none'} (not in the policy)`;
+  if (applied && existing && carried && existing.labelId !== carried.id && carried.sensitivity < (existingLabel?.sensitivity ?? -1)) {
+    throw new LabelgateError(
+      'LABEL_NOT_APPLIABLE',
+      `the ${required.what} "${wanted.name}" would downgrade the file's existing label ${existingName}; an automatic export cannot downgrade a label (a user must, with a justification if the policy requires one)`,
+    );
+  }
+  if (carried && carried.sensitivity >= wanted.sensitivity) return;
+  if (existing && !applied) {
+    const byUser = existing.method === 'Privileged';
+    throw new LabelgateError(
+      'LABEL_NOT_APPLIABLE',
+      byUser
+        ? `the file already carries the label ${existingName}, applied by a user (Method=Privileged), which an automatic export never replaces; keeping it would send the file below the ${required.what} "${wanted.name}". A user can relabel the file at its source; otherwise lower the required label`
+        : `the file keeps its existing label ${existingName}, which is below the ${required.what} "${wanted.name}"; the label policy did not allow replacing it`,
+    );
+  }
+  throw new LabelgateError('LABEL_NOT_APPLIABLE', `the ${required.what} "${wanted.name}" was not applied by the label policy (no label actions returned)`);
 }
 
 /** The output bytes of a stamped body. */
