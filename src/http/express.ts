@@ -11,7 +11,6 @@ import { randomUUID } from 'node:crypto';
 import { extname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Labeler } from '../labeler.js';
-import { LabelgateError } from '../errors.js';
 import {
   checkResolved,
   cleanRequestId,
@@ -31,11 +30,11 @@ import { decideScope, scopeHasExtension } from './scope.js';
 import { guardRequest, hasGuardable, headOfLabeled, ifNoneMatchOf, isFresh, restoreGuarded, type GuardedHeaders } from './conditional.js';
 import { guardFileSends } from './express-files.js';
 import { ResponseInterceptor, type InterceptHandlers } from './intercept-express.js';
-import { abortedResult, failurePlan, labelCaptured, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
-import { resolveFailure } from './fail-mode.js';
+import type { DownloadInfo } from './label-response.js';
+import { Download, applyPlanHeaders, header } from './express-download.js';
 import { closeMiddleware } from './close.js';
 import { ROUTE_PROTOCOL_VERSION, refineTarget, routeOptionsFor, routeTargetOf, setRouteTarget, type RouteTarget } from './route-target.js';
-import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
+import type { AuditLogger } from './audit.js';
 import type { ResolvedRoute } from './options.js';
 
 /**
@@ -68,17 +67,10 @@ export interface ExpressLabelingMiddleware {
   close(): Promise<void>;
 }
 
-
 function pathOf(req: ExpressRequest): string {
   const url = req.originalUrl ?? req.url ?? '/';
   const q = url.indexOf('?');
   return q === -1 ? url : url.slice(0, q);
-}
-
-function header(res: ServerResponse, name: string): string | undefined {
-  const v = res.getHeader(name);
-  if (v === undefined) return undefined;
-  return Array.isArray(v) ? v.join(', ') : String(v);
 }
 
 /** Could this GET produce a labeled response? Then Range and validators are set aside before the handler runs. */
@@ -110,20 +102,6 @@ function routeName(route: ResolvedRoute<ExpressRequest>, req: ExpressRequest): s
   if (route.name) return route.name;
   const p = req.route?.path;
   return typeof p === 'string' ? p : undefined;
-}
-
-function applyPlanHeaders(plan: Pick<ResponsePlan, 'removeHeaders' | 'setHeaders'>, res: ServerResponse): void {
-  for (const h of plan.removeHeaders) res.removeHeader(h);
-  for (const [k, v] of Object.entries(plan.setHeaders)) res.setHeader(k, v);
-}
-
-async function* planParts(plan: ResponsePlan, capture: Capture | undefined): AsyncGenerator<Buffer> {
-  const body = plan.body;
-  if (body.kind === 'bytes') yield body.bytes;
-  else if (body.kind === 'captured') {
-    if (body.prefix) yield body.prefix;
-    if (capture) yield* capture.spool.read(body.skip);
-  }
 }
 
 /**
@@ -264,153 +242,6 @@ class RequestLabeling implements InterceptHandlers, RouteTarget {
 
   aborted(): void {
     this.download?.aborted();
-  }
-}
-
-/** Labeling of one in-scope response: capture, pipeline, fail mode, output, audit. */
-class Download {
-  private readonly abort = new AbortController();
-  private capture: Capture | undefined;
-  private logged = false;
-
-  constructor(
-    private readonly request: RequestLabeling,
-    private readonly route: ResolvedRoute<ExpressRequest>,
-    private readonly info: DownloadInfo,
-  ) {}
-
-  private get res(): ServerResponse {
-    return this.request.res;
-  }
-
-  private get interceptor(): ResponseInterceptor {
-    return this.request.interceptor;
-  }
-
-  start(partial: boolean): void {
-    const encoding = header(this.res, 'content-encoding');
-    if (partial || (encoding && encoding.toLowerCase() !== 'identity')) {
-      this.interceptor.hold();
-      const err = partial
-        ? new LabelgateError('PARTIAL_CONTENT', 'a partial (206) response cannot be labeled; labeled routes must not serve byte ranges')
-        : new LabelgateError('FORMAT_UNSUPPORTED', `a compressed (Content-Encoding: ${encoding}) response cannot be labeled; register compression before labelgate`);
-      void this.failStreaming(err);
-      return;
-    }
-    this.capture = startCapture(this.request.settings, this.route, this.info, (err) => {
-      if (this.interceptor.mode === 'capture') {
-        this.interceptor.hold();
-        void this.failStreaming(err);
-      }
-    });
-    this.interceptor.capture(this.capture.spool);
-  }
-
-  private audit(result: LabelResult, status: number | undefined, bytesOut: number): void {
-    if (this.logged) return;
-    this.logged = true;
-    const { settings, req } = this.request;
-    const logger: AuditLogger = settings.logger ?? (isAuditLogger(req.log) ? req.log : defaultAuditLogger());
-    writeAudit(logger, {
-      ...result.audit,
-      status,
-      bytesOut,
-      durationMs: Math.round((performance.now() - this.info.startedAt) * 10) / 10,
-    });
-  }
-
-  private dispose(): void {
-    this.capture?.spool.dispose().catch(() => {});
-  }
-
-  private async send(plan: ResponsePlan, continueWithApp: boolean): Promise<void> {
-    const { interceptor, res } = this;
-    const bytes = await interceptor.send({
-      status: plan.status,
-      headers: (r) => applyPlanHeaders(plan, r),
-      parts: planParts(plan, this.capture),
-      continueWithApp,
-    });
-    if (interceptor.current() === 'aborted') return;
-    if (continueWithApp && interceptor.current() === 'pass') {
-      // The rest of the body flows through untouched: audit when it is done.
-      interceptor.countPassBytes = true;
-      const done = () => this.audit(plan, res.statusCode, bytes + interceptor.passBytes);
-      res.once('finish', done);
-      res.once('close', done);
-      return;
-    }
-    this.audit(plan, res.statusCode, bytes);
-  }
-
-  /** A failure before or during capture: the body is incomplete, so headers-only for open/label. */
-  async failStreaming(err: unknown): Promise<void> {
-    const { info, route, capture } = this;
-    try {
-      const resolution = await resolveFailure(err, {
-        labeler: this.request.settings.labeler,
-        route,
-        requestId: info.requestId,
-        body: undefined,
-        contentType: info.contentType,
-        identifier: info.identifier,
-        user: info.user,
-        signal: this.abort.signal,
-      });
-      if (this.interceptor.current() === 'aborted') return;
-      const plan = failurePlan(resolution, info, route, capture?.spool.size ?? 0, header(this.res, 'access-control-expose-headers'), false);
-      // Every captured byte must be on disk before it is replayed ahead of the app's next writes.
-      if (plan.outcome !== 'blocked' && capture) await capture.spool.seal();
-      await this.send(plan, plan.outcome !== 'blocked');
-    } catch {
-      this.res.destroy();
-    } finally {
-      this.dispose();
-    }
-  }
-
-  /** The app ended a captured body: label it and send the result. */
-  async finish(): Promise<void> {
-    const { info, route, res } = this;
-    const capture = this.capture!;
-    const settings = this.request.settings;
-    try {
-      if (!(res.statusCode >= 200 && res.statusCode < 300)) {
-        // The handler switched to an error while its body was captured (e.g. a stream failed and an
-        // error handler answered): what was captured is a mix that must not be labeled as a report.
-        const err = new LabelgateError('LABELING_FAILED', `the handler changed the response to status ${res.statusCode} while it was being captured`);
-        const resolution = await resolveFailure(err, {
-          labeler: settings.labeler,
-          route: { ...route, failMode: 'closed' },
-          requestId: info.requestId,
-          contentType: info.contentType,
-          identifier: info.identifier,
-          user: info.user,
-          signal: this.abort.signal,
-        });
-        const plan = failurePlan(resolution, info, route, capture.spool.size, undefined, true);
-        plan.status = res.statusCode;
-        await this.send(plan, false);
-        return;
-      }
-      const result = await labelCaptured(settings, route, capture, info, this.abort.signal, header(res, 'access-control-expose-headers'));
-      if (result.outcome === 'aborted' || this.interceptor.current() === 'aborted') {
-        this.audit(abortedResult(info, route, capture.spool.size), undefined, 0);
-        return;
-      }
-      await this.send(result, false);
-    } catch {
-      // Headers may already be out: a truncated response must not look complete.
-      res.destroy();
-    } finally {
-      this.dispose();
-    }
-  }
-
-  aborted(): void {
-    this.abort.abort();
-    if (this.capture) this.audit(abortedResult(this.info, this.route, this.capture.spool.size), undefined, 0);
-    this.dispose();
   }
 }
 
