@@ -158,12 +158,16 @@ class RemoteScan implements CaptureScanner {
 }
 
 /**
- * The process's Node options for a worker, minus those a worker started from a file rejects:
- * `--input-type` (an app started with `node --input-type=module -e …`) makes every worker fail.
+ * A worker for `file`. It inherits the process's Node options, except when they include
+ * `--input-type` (an app started with `node --input-type=module -e …`), which makes a worker started
+ * from a file fail: then the options are passed without it. Options a worker may not take
+ * explicitly (per-process V8 flags such as `--expose-gc`) make Node refuse the list; the worker then
+ * starts with none.
  */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
+function createWorker(file: string): Worker {
   const argv = process.execArgv;
+  if (!argv.some((a) => a === '--input-type' || a.startsWith('--input-type='))) return new Worker(file);
+  const execArgv: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg.startsWith('--input-type=')) continue;
@@ -171,9 +175,14 @@ function workerExecArgv(): string[] {
       i++;
       continue;
     }
-    out.push(arg);
+    execArgv.push(arg);
   }
-  return out;
+  try {
+    return new Worker(file, { execArgv });
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+    return new Worker(file, { execArgv: [] });
+  }
 }
 
 /**
@@ -195,7 +204,7 @@ class ScanPool {
   ) {}
 
   private spawn(): Worker {
-    const worker = new Worker(this.file, { execArgv: workerExecArgv() });
+    const worker = createWorker(this.file);
     worker.on('message', (msg: FromWorker) => this.scans.get(msg.id)?.receive(msg));
     const lost = (why: string) => {
       this.workers = this.workers.filter((w) => w !== worker);
@@ -227,7 +236,14 @@ class ScanPool {
   }
 
   start(options: ScannerOptions): CaptureScanner {
-    if (this.workers.length < this.size) this.workers.push(this.spawn());
+    if (this.workers.length < this.size) {
+      try {
+        this.workers.push(this.spawn());
+      } catch (err) {
+        // More workers are an optimization: keep using the ones that started.
+        if (this.workers.length === 0) throw err;
+      }
+    }
     const worker = this.workers[this.next++ % this.workers.length]!;
     const id = this.nextId++;
     const scan = new RemoteScan(this, worker, id);
@@ -277,6 +293,14 @@ export async function closeScanWorkers(): Promise<void> {
 
 /** A scanner for one captured download: in a worker when possible (and wanted), else inline. */
 export function startScanner(options: ScannerOptions, useWorker: boolean): CaptureScanner {
-  if (useWorker && scanWorkersAvailable()) return pool!.start(options);
+  if (useWorker && scanWorkersAvailable()) {
+    try {
+      return pool!.start(options);
+    } catch {
+      // No worker can start in this process (resource limits, a sandbox, Node options a worker
+      // refuses): scanning inline is slower for the event loop but labels the same.
+      pool = null;
+    }
+  }
   return inlineScanner(options);
 }

@@ -13,9 +13,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const EXIT_WITHIN_MS = 5000;
 
 /** Run an ESM script from the package root; resolves with its output once it exits, or reports it still running. */
-function runScript(script: string): Promise<{ exited: boolean; code: number | null; stdout: string; stderr: string }> {
+function runScript(script: string, nodeFlags: string[] = ['--input-type=module']): Promise<{ exited: boolean; code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeFlags, '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -109,5 +109,33 @@ describe('scan workers and process exit', () => {
     expect(r.stderr).toBe('');
     expect(r.exited).toBe(true);
     expect(r.stdout.trim()).toMatch(/^200 200 .*name="Confidential"/);
+  });
+
+  // Node refuses per-process V8 flags such as --expose-gc in a worker's explicit execArgv; the
+  // worker must still start (inheriting, or without them), never fail the download.
+  it.each([
+    ['ESM, --expose-gc --input-type=module', ['--expose-gc', '--input-type=module'], expressScript('')],
+    [
+      'CommonJS, --expose-gc',
+      ['--expose-gc'],
+      `(async () => { const express = require('express'); const { expressLabeling, scanWorkersAvailable } = require('labelgate/express');
+        ${quiet}
+        const app = express();
+        app.use(expressLabeling({ logger: quiet, scanInWorker: true }));
+        app.get('/r.csv', (_req, res) => res.type('csv').send('card\\n4111 1111 1111 1111\\n'));
+        const server = app.listen(0, '127.0.0.1', async () => {
+          const res = await fetch('http://127.0.0.1:' + server.address().port + '/r.csv');
+          await res.text();
+          console.log(scanWorkersAvailable(), res.headers.get('sensitivity-label'));
+          server.closeAllConnections();
+          server.close(() => console.log('closed'));
+        });
+      })();`,
+    ],
+  ])('%s: the download is scanned in a worker and labeled', async (_name, flags, script) => {
+    const r = await runScript(script, flags);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')[0]).toMatch(new RegExp(`^${workers} .*name="Confidential"`));
   });
 });
