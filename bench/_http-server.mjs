@@ -105,9 +105,13 @@ routes(labeled, true);
 const noop = express();
 noop.use((_req, _res, next) => next());
 routes(noop, false);
+// routesOnly: only routes with labelRoute (or in the match table) are intercepted at all.
+const routesOnly = express();
+routesOnly.use(expressLabeling({ logger: pino({ level: 'silent' }), routesOnly: true }));
+routes(routesOnly, true);
 
 const servers = await Promise.all(
-  [plain, labeled, noop].map(
+  [plain, labeled, noop, routesOnly].map(
     (app) =>
       new Promise((resolve) => {
         const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -139,4 +143,4 @@ process.on('message', (msg) => {
     process.exit(0);
   }
 });
-process.send({ cmd: 'ready', plain: servers[0].address().port, labeled: servers[1].address().port, noop: servers[2].address().port });
+process.send({ cmd: 'ready', plain: servers[0].address().port, labeled: servers[1].address().port, noop: servers[2].address().port, routesOnly: servers[3].address().port });

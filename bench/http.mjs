@@ -21,7 +21,7 @@ const EXPORT_MB = Number(process.env.BENCH_EXPORT_MB ?? 1024);
 // BENCH_SERVER_NODE_ARGS: extra node flags for the server, e.g. "--cpu-prof" to profile it.
 const serverArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const server = fork(new URL('./_http-server.mjs', import.meta.url), { env: { ...process.env }, execArgv: ['--expose-gc', ...serverArgs] });
-const [{ plain, labeled, noop }] = await once(server, 'message');
+const [{ plain, labeled, noop, routesOnly }] = await once(server, 'message');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 function get(port, path) {
@@ -102,13 +102,14 @@ async function serverCpu() {
 
 /**
  * Per request: wall-clock ms (client side) and server CPU µs, in rotating batches over the plain
- * app, the labeled app and an app with one no-op middleware (the cost of any extra layer).
+ * app, the labeled app, an app with one no-op middleware (the cost of any extra layer) and the
+ * labeled app with `routesOnly` (report routes marked with labelRoute; others not intercepted).
  * BENCH_AA=1 puts the plain app on every side: the noise floor of this measurement here.
  */
 async function compareBatches(path) {
-  const ports = process.env.BENCH_AA === '1' ? [plain, plain, plain] : [plain, labeled, noop];
-  const wall = [[], [], []];
-  const cpu = [[], [], []];
+  const ports = process.env.BENCH_AA === '1' ? [plain, plain, plain, plain] : [plain, labeled, noop, routesOnly];
+  const wall = [[], [], [], []];
+  const cpu = [[], [], [], []];
   const batch = async (side) => {
     const cpuStart = await serverCpu();
     const start = process.hrtime.bigint();
@@ -116,9 +117,9 @@ async function compareBatches(path) {
     wall[side].push(Number(process.hrtime.bigint() - start) / 1e6 / JSON_BATCH);
     cpu[side].push(((await serverCpu()) - cpuStart) / JSON_BATCH);
   };
-  for (const side of [0, 1, 2]) await batch(side);
+  for (const side of [0, 1, 2, 3]) await batch(side);
   for (const list of [...wall, ...cpu]) list.length = 0;
-  for (let i = 0; i < JSON_BATCHES; i++) for (let k = 0; k < 3; k++) await batch((i + k) % 3);
+  for (let i = 0; i < JSON_BATCHES; i++) for (let k = 0; k < 4; k++) await batch((i + k) % 4);
   return { wall: wall.map(median), cpu: cpu.map(median) };
 }
 
@@ -141,6 +142,9 @@ console.log(
 console.log(
   `  any one no-op middleware: ${fmt(json.wall[2] * 1000, 0)} µs (ratio ${fmt(json.wall[2] / json.wall[0], 3)}), server CPU ${fmt(json.cpu[2], 1)} µs (ratio ${fmt(json.cpu[2] / json.cpu[0], 3)}); ` +
     `labelgate vs no-op: ${fmt(json.wall[1] / json.wall[2], 3)} wall, ${fmt(json.cpu[1] / json.cpu[2], 3)} CPU`,
+);
+console.log(
+  `  labelgate with routesOnly (reports marked by labelRoute): ${fmt(json.wall[3] * 1000, 0)} µs (ratio ${fmt(json.wall[3] / json.wall[0], 3)}), server CPU ${fmt(json.cpu[3], 1)} µs (ratio ${fmt(json.cpu[3] / json.cpu[0], 3)})`,
 );
 console.log(`  labelgate's own work on a pass-through response (in-process, no network): ${fmt(passThroughCost(), 2)} µs`);
 

@@ -252,12 +252,43 @@ function install(settings: HttpSettings<ExpressRequest>, req: ExpressRequest, re
   return new RequestLabeling(settings, req, res, rule, override, path);
 }
 
+/**
+ * `routesOnly` and no rule of the match table for this request: only a `labelRoute` further down
+ * can bring it in scope. Until one does, the response is not wrapped at all (wrapping costs every
+ * response a few µs in V8); the request carries this small target, and the route's `labelRoute`
+ * installs the interceptor with this middleware's settings.
+ */
+class DeferredRequest implements RouteTarget {
+  readonly version = ROUTE_PROTOCOL_VERSION;
+
+  constructor(
+    private readonly settings: HttpSettings<ExpressRequest>,
+    private readonly req: ExpressRequest,
+    private readonly res: ServerResponse,
+  ) {}
+
+  refine(options: object, where: string): void {
+    const compiled = routeOptionsFor(this.settings, options, where);
+    if (compiled.enabled === false || ResponseInterceptor.isIntercepted(this.res) || this.res.headersSent) return;
+    install(this.settings, this.req, this.res, compiled);
+  }
+}
+
+function needsInterception(settings: HttpSettings<ExpressRequest>, req: ExpressRequest): boolean {
+  if (!settings.routesOnly || settings.guardAllRequests) return true;
+  return settings.rules.length > 0 && matchRule(settings, req.method ?? 'GET', pathOf(req), req) !== undefined;
+}
+
 /** `app.use(expressLabeling(options))`: label every in-scope download of the app. */
 export function expressLabeling(options: ExpressLabelingOptions = {}): ExpressLabelingMiddleware {
   const settings = compileSettings<ExpressRequest>(options, 'expressLabeling options');
   const middleware = (req: IncomingMessage, res: ServerResponse, next: Next): void => {
     // Installed once per response (a second expressLabeling, or a labelRoute, refines it).
-    if (!ResponseInterceptor.isIntercepted(res)) install(settings, req as ExpressRequest, res, undefined);
+    const r = req as ExpressRequest;
+    if (!ResponseInterceptor.isIntercepted(res)) {
+      if (needsInterception(settings, r)) install(settings, r, res, undefined);
+      else if (!routeTargetOf(r)) setRouteTarget(r, new DeferredRequest(settings, r, res));
+    }
     next();
   };
   return Object.assign(middleware, { labeler: settings.labeler, close: () => closeMiddleware(settings) });
@@ -288,7 +319,8 @@ export function labelRoute(options: LabelRouteOptions = {}): (req: IncomingMessa
     const r = req as ExpressRequest;
     const where = `labelRoute options (route ${r.method ?? 'GET'} ${routePathOf(r)})`;
     try {
-      const target = routeTargetOf(res);
+      // The middleware's target: on the response once it is wrapped, on the request while deferred.
+      const target = routeTargetOf(res) ?? routeTargetOf(r);
       if (target) refineTarget(target, routeOptions, where);
       else if (!ResponseInterceptor.isIntercepted(res)) {
         standalone ??= compileSettings<ExpressRequest>({ labeler, logger, tempDir }, 'labelRoute options');

@@ -1,6 +1,6 @@
 /**
  * Response interception for Node/Express, in the way `compression` and `on-headers` hook a
- * response — `writeHead`, `write`, `end`, `flushHeaders` are wrapped per response — with what a
+ * response — `writeHead`, `write`, `end` are wrapped per response — with what a
  * labeler needs beyond them:
  * - the in-scope decision runs when headers are about to be written (explicitly, or implicitly by
  *   the first write/end), and for in-scope responses the headers are *held back*: nothing reaches
@@ -18,7 +18,6 @@ import type { ServerResponse } from 'node:http';
 import {
   INTERCEPTOR,
   endWrapper,
-  flushHeadersWrapper,
   adoptHeaders,
   afterEnd,
   toBuffer,
@@ -109,7 +108,6 @@ export class ResponseInterceptor implements HookTarget {
   readonly origWrite: AnyMethod;
   /** @internal */
   readonly origEnd: AnyMethod;
-  private readonly origFlushHeaders: AnyMethod;
 
   constructor(res: ServerResponse, handlers: InterceptHandlers) {
     this.res = res;
@@ -120,11 +118,9 @@ export class ResponseInterceptor implements HookTarget {
     this.origWriteHead = res.writeHead as AnyMethod;
     this.origWrite = res.write as AnyMethod;
     this.origEnd = res.end as AnyMethod;
-    this.origFlushHeaders = res.flushHeaders as AnyMethod;
     res.writeHead = writeHeadWrapper as ServerResponse['writeHead'];
     res.write = writeWrapper as ServerResponse['write'];
     res.end = endWrapper as ServerResponse['end'];
-    res.flushHeaders = flushHeadersWrapper;
   }
 
   /** Watch for a client abort (only responses we hold or capture need it). */
@@ -201,12 +197,6 @@ export class ResponseInterceptor implements HookTarget {
   }
 
   /** @internal */
-  flushHeadersCall(res: ServerResponse): void {
-    if (this.mode === 'pending') this.handlers.decide();
-    const mode = this.current();
-    if (mode === 'pass' || mode === 'aborted') this.origFlushHeaders.call(res);
-  }
-
   private enqueue(item: { chunk: Buffer; callback: Callback | undefined }): void {
     if (this.queue === NO_QUEUE) this.queue = [];
     this.queue.push(item);

@@ -12,7 +12,7 @@ import { expressLabeling, labelRoute } from '../../src/http/express.js';
 import { handlerById } from '../../src/formats/registry.js';
 import { classify } from '../../src/classify/index.js';
 import { customTypeSchema } from '../../src/policy/schema.js';
-import { EXPRESS_VERSIONS, LABEL, captureLogs, customersCsv, luhnCards, parseSensitivityLabel, tempDir, testLabeler, testPolicy } from './helpers.js';
+import { EXPRESS_VERSIONS, LABEL, captureLogs, customersCsv, luhnCards, parseSensitivityLabel, tempDir, testLabeler, testPolicy, waitFor } from './helpers.js';
 
 const CSV_CONFIDENTIAL = customersCsv(50, { cards: 1 });
 const CSV_PLAIN = customersCsv(50);
@@ -270,6 +270,36 @@ describe.each(EXPRESS_VERSIONS)('%s: per-route options', (_name, express) => {
     const off = await request(b).get('/off.csv');
     expect(off.headers['sensitivity-label']).toBeUndefined();
     expect(off.text).toBe(CSV_CONFIDENTIAL);
+  });
+
+  it('routesOnly: labelRoute routes are labeled with the middleware\'s settings; other responses are not even wrapped', async () => {
+    const logs = captureLogs();
+    const wrapped: Record<string, boolean> = {};
+    const a = express();
+    a.use(expressLabeling({ labeler: testLabeler(), routesOnly: true, tempDir: dir.path, logger: logs.logger }));
+    const note = (name: string) => (_req: unknown, res: { write: unknown }, next: () => void) => {
+      // Node's own method lives on the prototype; labelgate's wrapper would be an own property.
+      wrapped[name] = Object.prototype.hasOwnProperty.call(res, 'write');
+      next();
+    };
+    a.get('/hr.csv', labelRoute({ minimumLabel: 'Confidential' }), note('hr'), (_req, res) => {
+      res.type('csv').send('name\nAda\n');
+    });
+    a.get('/cards.csv', labelRoute({}), note('cards'), (_req, res) => {
+      res.type('csv').send(CSV_CONFIDENTIAL);
+    });
+    a.get('/other.csv', note('other'), (_req, res) => {
+      res.type('csv').send(CSV_CONFIDENTIAL);
+    });
+    const hr = await request(a).get('/hr.csv');
+    expect(labelOf(hr).name).toBe('Confidential');
+    expect(labelOf(await request(a).get('/cards.csv')).name).toBe('Confidential');
+    const other = await request(a).get('/other.csv');
+    expect(other.headers['sensitivity-label']).toBeUndefined();
+    expect(other.text).toBe(CSV_CONFIDENTIAL);
+    expect(wrapped).toEqual({ hr: true, cards: true, other: false });
+    // The middleware's logger got the audit events (its settings, not a standalone labelRoute's).
+    await waitFor(() => logs.events().length === 2, 3000, 'audit events');
   });
 
   it('match table: formats, methods, custom sensitive types, identifier and user callbacks', async () => {

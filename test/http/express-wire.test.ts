@@ -234,3 +234,41 @@ describe.each(EXPRESS_VERSIONS)('%s: writeHead header forms', (_name, express) =
     expect(labeled.headers['sensitivity-label']).toBeDefined();
   });
 });
+
+describe.each(EXPRESS_VERSIONS)('%s: res.flushHeaders() before the body', (_name, express) => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  it('an in-scope CSV is still held and labeled; an out-of-scope response flushes as usual', async () => {
+    const logs = captureLogs();
+    const app = express();
+    app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path }));
+    app.get('/flushed.csv', (_req, res) => {
+      res.type('csv');
+      res.flushHeaders();
+      // Headers were not sent: labelgate holds them until the body is labeled.
+      res.setHeader('X-After-Flush', String(res.headersSent));
+      res.write(CSV.slice(0, 100));
+      res.end(CSV.slice(100));
+    });
+    app.get('/flushed.html', (_req, res) => {
+      res.type('html');
+      res.flushHeaders();
+      res.end(String(res.headersSent));
+    });
+    const server = await listen(app);
+    try {
+      const csv = await get(server.port, '/flushed.csv');
+      expect(csv.status).toBe(200);
+      expect(csv.body.toString('utf8')).toBe(CSV);
+      expect(csv.headers['x-after-flush']).toBe('false');
+      expect(parseSensitivityLabel(String(csv.headers['sensitivity-label'])).name).toBe('Confidential');
+      expect(csv.headers['content-length']).toBe(String(Buffer.byteLength(CSV)));
+      const html = await get(server.port, '/flushed.html');
+      expect(html.body.toString('utf8')).toBe('true');
+      expect(html.headers['sensitivity-label']).toBeUndefined();
+    } finally {
+      await server.close();
+    }
+  });
+});
