@@ -3,6 +3,7 @@
  * the route-level options of `labelRoute`, their validation at start-up, and the per-request merge
  * (global ← match-table entry ← `labelRoute`).
  */
+import { MemoryPool } from './memory-pool.js';
 import { tmpdir } from 'node:os';
 import type { ContentState } from '../graph-types.js';
 import { LabelgateError } from '../errors.js';
@@ -97,6 +98,11 @@ export interface HttpLabelingOptions<Ctx> extends LabelerOptions, RouteLabelOpti
    * machine with more than one core), so scanning overlaps report generation. Default `true`.
    */
   scanInWorker?: boolean | undefined;
+  /**
+   * Memory all concurrent captures of this middleware may hold together (each still at most its
+   * route's `memoryBytes`); above it, captures spill to temp files early. Default 64 MiB.
+   */
+  totalMemoryBytes?: number | undefined;
 }
 
 /** Route options after validation and merging. */
@@ -127,6 +133,7 @@ export type RouteFacts = Omit<ResolvedRoute<unknown>, 'identifier' | 'user'>;
 export const DEFAULT_FORMATS: readonly string[] = Object.freeze(['csv', 'tsv', 'pdf', 'ooxml']);
 export const DEFAULT_MEMORY_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_TOTAL_MEMORY_BYTES = 64 * 1024 * 1024;
 
 const FAIL_MODES: readonly FailMode[] = ['closed', 'open', 'label'];
 const STATES: readonly ContentState[] = ['rest', 'motion', 'use'];
@@ -269,6 +276,8 @@ export interface HttpSettings<Ctx> {
   requestId: ((ctx: Ctx) => string | undefined) | undefined;
   guardAllRequests: boolean;
   scanInWorker: boolean;
+  /** The memory shared by all captures (`totalMemoryBytes`). */
+  memoryPool: MemoryPool;
   /** `labelRoute` options compiled and checked against this labeler's policy, by options object. */
   routeCache: WeakMap<object, { compiled: CompiledRouteOptions<Ctx> } | { error: LabelgateError }>;
 }
@@ -309,6 +318,8 @@ export function compileSettings<Ctx>(options: HttpLabelingOptions<Ctx> = {}, whe
     invalid(`${where}.logger`, 'expected a pino (or compatible) logger with info/warn/error methods');
   }
   if (options.tempDir !== undefined && (typeof options.tempDir !== 'string' || options.tempDir === '')) invalid(`${where}.tempDir`, 'expected a directory path');
+  const total = options.totalMemoryBytes;
+  if (total !== undefined && !(Number.isSafeInteger(total) && total >= 0)) invalid(`${where}.totalMemoryBytes`, 'expected a non-negative integer (bytes)');
   if (options.labeler !== undefined && typeof options.labeler?.labelDocument !== 'function') {
     invalid(`${where}.labeler`, 'expected a labeler from createLabeler()');
   }
@@ -335,6 +346,7 @@ export function compileSettings<Ctx>(options: HttpLabelingOptions<Ctx> = {}, whe
     requestId: options.requestId,
     guardAllRequests: options.guardAllRequests === true,
     scanInWorker: options.scanInWorker !== false,
+    memoryPool: new MemoryPool(total ?? DEFAULT_TOTAL_MEMORY_BYTES),
     routeCache: new WeakMap(),
   };
 }

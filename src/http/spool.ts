@@ -13,6 +13,7 @@ import type { ClassificationResult } from '../graph-types.js';
 import { SCAN_BACKLOG_LIMIT, type CaptureScanner } from './scan-offload.js';
 import { LabelgateError, isLabelgateError } from '../errors.js';
 import type { SourceBody } from '../formats/types.js';
+import type { MemoryPool } from './memory-pool.js';
 
 export interface SpoolOptions {
   memoryBytes: number;
@@ -20,6 +21,8 @@ export interface SpoolOptions {
   tempDir: string;
   /** Scans the body while it is captured (text formats), inline or in a worker thread. */
   scanner?: CaptureScanner | undefined;
+  /** Memory shared by all captures of a middleware; when it is used up, captures spill early. */
+  memoryPool?: MemoryPool | undefined;
 }
 
 const READ_CHUNK = 256 * 1024;
@@ -37,6 +40,8 @@ export class Spool {
   size = 0;
   private readonly options: SpoolOptions;
   private memory: Buffer[] = [];
+  /** Bytes of `memory` taken from the shared pool (given back on spill and dispose). */
+  private pooled = 0;
   private file: WriteStream | undefined;
   private path: string | undefined;
   private failure: LabelgateError | undefined;
@@ -83,7 +88,7 @@ export class Spool {
     }
     this.size += chunk.length;
     this.scan(chunk);
-    if (!this.file && this.size > this.options.memoryBytes) this.spill();
+    if (!this.file && (this.size > this.options.memoryBytes || !this.takeFromPool(chunk.length))) this.spill();
     let ok = true;
     if (this.file) ok = this.file.write(chunk, callback ? (err) => callback(err ?? null) : undefined);
     else {
@@ -123,6 +128,19 @@ export class Spool {
     }
   }
 
+  private takeFromPool(n: number): boolean {
+    const pool = this.options.memoryPool;
+    if (!pool) return true;
+    if (!pool.tryTake(n)) return false;
+    this.pooled += n;
+    return true;
+  }
+
+  private giveBackToPool(): void {
+    if (this.pooled > 0) this.options.memoryPool?.give(this.pooled);
+    this.pooled = 0;
+  }
+
   private spill(): void {
     this.path = join(this.options.tempDir, `labelgate-${process.pid}-${randomBytes(12).toString('hex')}.part`);
     // `wx`: never follow or reuse an existing file; 0600: other local users cannot read the copy.
@@ -132,6 +150,7 @@ export class Spool {
     this.file = file;
     for (const part of this.memory) file.write(part);
     this.memory = [];
+    this.giveBackToPool();
   }
 
   private releaseDrainWaiters(): void {
@@ -255,6 +274,7 @@ export class Spool {
     if (this.disposed) return;
     this.disposed = true;
     this.memory = [];
+    this.giveBackToPool();
     this.options.scanner?.dispose();
     this.releaseDrainWaiters();
     const file = this.file;

@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { Spool } from '../../src/http/spool.js';
+import { MemoryPool } from '../../src/http/memory-pool.js';
 import { startScanner } from '../../src/http/scan-offload.js';
 import { SIT, isLabelgateError, type LabelgateError } from '../../src/index.js';
 import { tempDir, waitFor } from './helpers.js';
@@ -107,6 +108,62 @@ describe('Spool', () => {
         },
       ),
       { numRuns: 60 },
+    );
+    expect(dir.files()).toEqual([]);
+  });
+});
+
+describe('Spool with a shared memory pool', () => {
+  it('concurrent captures spill early once the pool is used up, and give their memory back', async () => {
+    const pool = new MemoryPool(1000);
+    const a = new Spool({ memoryBytes: 800, maxBytes: 1 << 20, tempDir: dir.path, memoryPool: pool });
+    const b = new Spool({ memoryBytes: 800, maxBytes: 1 << 20, tempDir: dir.path, memoryPool: pool });
+    a.write(Buffer.alloc(700, 'a'));
+    expect(pool.inUse).toBe(700);
+    // b's own limit (800) would keep 400 bytes in memory, but the pool has only 300 left.
+    b.write(Buffer.alloc(400, 'b'));
+    expect(b.location).toBe('file');
+    expect(a.location).toBe('memory');
+    expect(pool.inUse).toBe(700);
+    // a spills past its own limit: its 700 bytes go back to the pool.
+    a.write(Buffer.alloc(200, 'a'));
+    expect(a.location).toBe('file');
+    expect(pool.inUse).toBe(0);
+    await Promise.all([a.end(), b.end()]);
+    expect((await a.body().bytes()).toString()).toBe('a'.repeat(900));
+    expect((await b.body().bytes()).toString()).toBe('b'.repeat(400));
+    const c = new Spool({ memoryBytes: 800, maxBytes: 1 << 20, tempDir: dir.path, memoryPool: pool });
+    c.write(Buffer.alloc(500, 'c'));
+    expect(c.location).toBe('memory');
+    expect(pool.inUse).toBe(500);
+    await c.end();
+    await Promise.all([a.dispose(), b.dispose(), c.dispose()]);
+    expect(pool.inUse).toBe(0);
+    expect(dir.files()).toEqual([]);
+  });
+
+  it('property: whatever the interleaving, the pool never exceeds its limit, every body is intact and all memory comes back', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 2000 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 600 })), { minLength: 1, maxLength: 30 }),
+        async (limit, writes) => {
+          const pool = new MemoryPool(limit);
+          const spools = Array.from({ length: 4 }, () => new Spool({ memoryBytes: 900, maxBytes: 1 << 20, tempDir: dir.path, memoryPool: pool }));
+          const expected = spools.map(() => [] as Buffer[]);
+          for (const [k, n] of writes) {
+            const chunk = Buffer.alloc(n, 97 + k);
+            spools[k]!.write(chunk);
+            expected[k]!.push(chunk);
+            expect(pool.inUse).toBeLessThanOrEqual(limit);
+          }
+          await Promise.all(spools.map((s) => s.end()));
+          for (let k = 0; k < spools.length; k++) expect((await spools[k]!.body().bytes()).equals(Buffer.concat(expected[k]!))).toBe(true);
+          await Promise.all(spools.map((s) => s.dispose()));
+          expect(pool.inUse).toBe(0);
+        },
+      ),
+      { numRuns: 40 },
     );
     expect(dir.files()).toEqual([]);
   });
