@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { expressLabeling } from '../../src/http/express.js';
-import { EXPRESS_VERSIONS, captureLogs, customersCsv, parseSensitivityLabel, tempDir, testLabeler } from './helpers.js';
+import { EXPRESS_VERSIONS, captureLogs, customersCsv, parseSensitivityLabel, tempDir, testLabeler, waitFor } from './helpers.js';
 
 const CSV = customersCsv(30, { cards: 2 });
 
@@ -21,10 +21,13 @@ describe.each(EXPRESS_VERSIONS)('%s: totalMemoryBytes', (_name, express) => {
     app.get('/r.csv', (_req, res) => {
       res.type('csv');
       res.write(CSV.slice(0, 50));
-      setImmediate(() => {
-        filesDuringCapture.push(dir.files());
-        res.end(CSV.slice(50));
-      });
+      // The temp file is opened asynchronously: wait (bounded) until it is there.
+      void waitFor(() => dir.files().length > 0, 2000, 'temp file')
+        .catch(() => {})
+        .then(() => {
+          filesDuringCapture.push(dir.files());
+          res.end(CSV.slice(50));
+        });
     });
     const res = await request(app).get('/r.csv');
     expect(res.status).toBe(200);
@@ -41,10 +44,11 @@ describe.each(EXPRESS_VERSIONS)('%s: totalMemoryBytes', (_name, express) => {
     app.get('/r.csv', (_req, res) => {
       res.type('csv');
       res.write(CSV.slice(0, 50));
-      setImmediate(() => {
+      // Long enough for a temp file to have been opened, had the capture spilled.
+      setTimeout(() => {
         filesDuringCapture.push(dir.files());
         res.end(CSV.slice(50));
-      });
+      }, 100);
     });
     const res = await request(app).get('/r.csv');
     expect(res.text).toBe(CSV);
