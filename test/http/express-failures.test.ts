@@ -20,6 +20,7 @@ import {
   listen,
   luhnCards,
   parseSensitivityLabel,
+  readAllThenHangUp,
   tempDir,
   testLabeler,
   testPolicy,
@@ -275,21 +276,8 @@ describe.each(EXPRESS_VERSIONS)('%s: streaming, aborts, concurrency', (_name, ex
     const rounds = 30;
     try {
       for (let i = 0; i < rounds; i++) {
-        await new Promise<void>((resolve, reject) => {
-          const req = http.get({ port: server.port, host: '127.0.0.1', path: '/r.csv', agent: false }, (res) => {
-            const length = Number(res.headers['content-length']);
-            let got = 0;
-            res.on('data', (c: Buffer) => {
-              got += c.length;
-              if (got >= length) {
-                // Done reading: hang up at once, possibly before the server has called end().
-                res.socket.destroy();
-                resolve();
-              }
-            });
-          });
-          req.on('error', reject);
-        });
+        // Done reading: hang up at once, possibly before the server has called end().
+        await readAllThenHangUp(server.port, '/r.csv');
       }
       await waitFor(() => logs.events().length === rounds, 3000, 'audit events');
       expect(logs.events().map((e) => (e.labelgate as { outcome: string }).outcome)).toEqual(Array(rounds).fill('labeled'));

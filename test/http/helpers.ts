@@ -258,3 +258,24 @@ export const EXPRESS_VERSIONS: [string, typeof express5][] = [
   ['Express 5', express5],
   ['Express 4', createRequire(import.meta.url)('express4') as typeof express5],
 ];
+
+/**
+ * GET `path` on a fresh connection and hang up as soon as Content-Length bytes have arrived —
+ * possibly before the server has called end(). Resolves with the declared length.
+ */
+export function readAllThenHangUp(port: number, path: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const req = http.get({ port, host: '127.0.0.1', path, agent: false }, (res) => {
+      const length = Number(res.headers['content-length']);
+      let got = 0;
+      res.on('data', (c: Buffer) => {
+        got += c.length;
+        if (got >= length) {
+          res.socket.destroy();
+          resolve(length);
+        }
+      });
+    });
+    req.on('error', reject);
+  });
+}

@@ -3,10 +3,9 @@
  * declared text types against magic bytes, and the audit's file identifier.
  */
 import { describe, expect, it } from 'vitest';
-import http from 'node:http';
 import Koa from 'koa';
 import { koaLabeling } from '../../src/http/koa.js';
-import { captureLogs, customersCsv, get, listen, tempDir, testLabeler, waitFor } from './helpers.js';
+import { captureLogs, customersCsv, get, listen, readAllThenHangUp, tempDir, testLabeler, waitFor } from './helpers.js';
 
 const CSV = customersCsv(400, { cards: 2 });
 
@@ -25,22 +24,8 @@ describe('Koa: delivery, HEAD, caching', () => {
     const rounds = 30;
     try {
       for (let i = 0; i < rounds; i++) {
-        await new Promise<void>((resolve, reject) => {
-          const req = http.get({ port: server.port, host: '127.0.0.1', path: '/r.csv', agent: false }, (res) => {
-            const length = Number(res.headers['content-length']);
-            expect(length).toBe(Buffer.byteLength(CSV));
-            let got = 0;
-            res.on('data', (c: Buffer) => {
-              got += c.length;
-              if (got >= length) {
-                // Done reading: hang up at once, possibly before the server has called end().
-                res.socket.destroy();
-                resolve();
-              }
-            });
-          });
-          req.on('error', reject);
-        });
+        // Done reading: hang up at once, possibly before the server has called end().
+        expect(await readAllThenHangUp(server.port, '/r.csv')).toBe(Buffer.byteLength(CSV));
       }
       await waitFor(() => logs.events().length === rounds, 3000, 'audit events');
       expect(logs.events().map((e) => (e.labelgate as { outcome: string }).outcome)).toEqual(Array(rounds).fill('labeled'));
