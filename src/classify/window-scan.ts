@@ -183,8 +183,12 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
         inQ = !inQ;
         break;
       case K_UPPER:
-        // Only the first of two capitals at a word start can begin an IBAN or NINO.
-        if (isUpper(b[i + 1]) && !(i > 0 && isAlnum(b[i - 1]))) upperLed(st, w, i, csv ? col : -1);
+        // Only the first of two capitals at a word start can begin an IBAN or NINO; the rest of a
+        // run of capitals ("SKU") follows a letter, so it is stepped over without an event each.
+        if (isUpper(b[i + 1])) {
+          if (!(i > 0 && isAlnum(b[i - 1]))) upperLed(st, w, i, csv ? col : -1);
+          while (i + 1 < to && isUpper(b[i + 1])) i++;
+        }
         break;
     }
     i++;

@@ -162,6 +162,23 @@ describe('counting', () => {
     ]);
   });
 
+  it('finds IBANs and NINOs in identifier columns after runs of capitals, not inside them', () => {
+    // "sku" names an identifier: only letter-led values are looked at there, from a word's first
+    // two capitals ("SKU", "XDE89…" and "ABAB123456C" start no value).
+    const csv = [
+      'sku,note',
+      'SKU-DE89370400440532013000,x',
+      'SKU GB82WEST12345698765432,x',
+      'XDE89370400440532013000,x',
+      'SKUAB123456C,x',
+      'REF AB 12 34 56 C,x',
+      'ABAB123456C,x',
+    ].join('\n');
+    const { results } = scan(csv, { delimiter: ',' });
+    expect(count(results, SIT.iban)).toBe(2);
+    expect(count(results, SIT.ukNino)).toBe(1);
+  });
+
   it('estimates beyond the exact set (bounded memory) within a few percent', () => {
     const lines: string[] = ['email'];
     for (let i = 0; i < 20_000; i++) lines.push(`user${i}@example.com`);
