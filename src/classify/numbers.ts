@@ -257,6 +257,22 @@ export function prescanToken(b: Buffer, i: number): number {
 }
 
 /**
+ * The end of the token starting at `i`, as `prescanToken` returns it, without its summary: for the
+ * numbers glued to a word that the scanner steps over ("doe123@…", "1Z999AA1…"). A run of digits
+ * followed by anything but a separator is read here; other tokens go to `prescanToken`.
+ */
+export function skipToken(b: Buffer, i: number): number {
+  const limit = Math.min(b.length, i + MAX_TOKEN_BYTES);
+  let p = i;
+  while (p < limit && b[p]! >= 48 && b[p]! <= 57) p++;
+  if (p > i && p < limit) {
+    const c = b[p]!;
+    if (c !== SPACE && c !== HYPHEN && c !== DOT) return p;
+  }
+  return prescanToken(b, i);
+}
+
+/**
  * Could a token with this summary hold anything a digit-based type reports? Dates (2026-03-02),
  * decimals, versions and short numbers cannot.
  */

@@ -10,7 +10,7 @@ import { scanEmail } from './email.js';
 import { scanIpv6 } from './ipv6.js';
 import { groupsInLabel, isAntiHeader } from './keywords.js';
 import { dottedQuad, evaluateToken, plusPhone } from './number-types.js';
-import { attachedAfter, attachedBefore, isDigitByte, parseToken, PRE, PRE_PLUS, prescanToken, SEP_DOT, Token, worthParsing } from './numbers.js';
+import { attachedAfter, attachedBefore, isDigitByte, parseToken, PRE, PRE_PLUS, prescanToken, SEP_DOT, skipToken, Token, worthParsing } from './numbers.js';
 import { scanIban, scanLetterPassport, scanNino } from './prefixed.js';
 
 const K_DIGIT = 1;
@@ -144,7 +144,7 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
       if (attachedBefore(b, i)) {
         // A number glued to a word ("x4111 1111…", "DE89 3704…", "v2.3.1") is skipped whole.
         if (k === K_DIGIT && isUpper(b[i - 1])) lettered(st, w, i, column);
-        i = prescanToken(b, i);
+        i = skipToken(b, i);
         continue;
       }
       if (b[i - 1] === 32 && isUpper(b[i - 2]) && isUpper(b[i - 3]) && !isAlnum(b[i - 4])) scanNino(w, i - 3, column);
