@@ -166,6 +166,9 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
       case K_COLON: {
         const v4End = scanIpv6(w, i, csv ? col : -1);
         if (v4End > st.skipIpv4Before) st.skipIpv4Before = v4End;
+        // In an identifier column digits are plain bytes, and a colon after only digits since the
+        // previous colon ("10:12:33") is never an address's first colon: step over both.
+        if (cls === anti) while (i + 1 < to && (b[i + 1] === 58 || isDigitByte(b[i + 1]!))) i++;
         break;
       }
       case K_NEWLINE:

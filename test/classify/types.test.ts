@@ -179,6 +179,13 @@ describe('counting', () => {
     expect(count(results, SIT.ukNino)).toBe(1);
   });
 
+  it('finds IPv6 addresses in identifier columns as elsewhere, also after times', () => {
+    const values = ['2026-01-01T10:12:33 fe80::1', '12:34:56:2001:db8::7', '1:2:3:4:5:6:7:8', '12:30:00', '10:00 ::ffff:10.0.0.1', '9:99::1'];
+    const ipv6 = (header: string) => count(scan([header, ...values].join('\n'), { delimiter: ',' }).results, SIT.ipv6Address);
+    expect(ipv6('created_at')).toBe(5);
+    expect(ipv6('note')).toBe(5);
+  });
+
   it('estimates beyond the exact set (bounded memory) within a few percent', () => {
     const lines: string[] = ['email'];
     for (let i = 0; i < 20_000; i++) lines.push(`user${i}@example.com`);
