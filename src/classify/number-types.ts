@@ -5,7 +5,7 @@
  */
 import { RULES, type Rule } from './catalog.js';
 import type { WindowContext } from './context.js';
-import { attachedAfter, DOT, HYPHEN, isDigitByte, isWordByte, PRE, SEP_DOT, SPACE, type Token } from './numbers.js';
+import { attachedAfter, DOT, HYPHEN, isDigitByte, isWordByte, PRE, PRE_HASH, SEP_DOT, SPACE, type Token } from './numbers.js';
 import { cardBrand, isAbaRouting, isEuDebitShape, luhnValid, ssnKind } from './validators.js';
 
 function startOk(t: Token, g: number): boolean {
@@ -203,15 +203,8 @@ export function plusPhone(w: WindowContext, i: number, end: number, column: numb
   while (isDigitByte(b[i + 1 + cc]!)) cc++;
   if (n > 1 && cc > 3) return false;
   if (attachedAfter(b, end)) return false;
-  let a = 0x811c9dc5 ^ 12;
-  let h = 0x2545f491 ^ 12;
-  for (let p = i + 1; p < end; p++) {
-    const c = b[p]!;
-    if (c < 48 || c > 57) continue;
-    a = Math.imul(a ^ (c - 48), 0x01000193);
-    h = ((h << 5) - h + (c - 48)) | 0;
-  }
-  w.hash.set(a, h);
+  // The digits' hash lanes, as prescanToken computed them for this token.
+  w.hash.set(PRE_HASH[0]!, PRE_HASH[1]!);
   w.report(RULES.phone, i, end, column);
   return true;
 }
