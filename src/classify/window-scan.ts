@@ -166,9 +166,7 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
       case K_COLON: {
         const v4End = scanIpv6(w, i, csv ? col : -1);
         if (v4End > st.skipIpv4Before) st.skipIpv4Before = v4End;
-        // In an identifier column digits are plain bytes, and a colon after only digits since the
-        // previous colon ("10:12:33") is never an address's first colon: step over both.
-        if (cls === anti) while (i + 1 < to && (b[i + 1] === 58 || isDigitByte(b[i + 1]!))) i++;
+        if (cls === anti) i = timeRunEnd(b, i, to);
         break;
       }
       case K_NEWLINE:
@@ -189,8 +187,11 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
         // Only the first of two capitals at a word start can begin an IBAN or NINO; the rest of a
         // run of capitals ("SKU") follows a letter, so it is stepped over without an event each.
         if (isUpper(b[i + 1])) {
-          if (!(i > 0 && isAlnum(b[i - 1]))) upperLed(st, w, i, csv ? col : -1);
+          if (!(i > 0 && isAlnum(b[i - 1])) && isDigitOrSpace(b[i + 2])) upperLed(st, w, i, csv ? col : -1);
           while (i + 1 < to && isUpper(b[i + 1])) i++;
+        } else if (b[i]! > 70) {
+          // A lone capital that is not a hex digit ("T" in 2026-11-25T10:12:33Z) can start nothing.
+          i = timeRunEnd(b, i, to);
         }
         break;
     }
@@ -199,6 +200,27 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
   st.col = col;
   st.inQuotes = inQ;
   return i;
+}
+
+/**
+ * In an identifier column (digits are plain bytes there), after a colon or a lone capital G-Z at
+ * `i`: the last byte of the run of digits, dots, colons and lone capitals that follows ("10:12:33.123Z"),
+ * none of which can start anything. A capital alone does nothing (upper-case values start with
+ * two); a colon in the run is never an IPv6 address's first colon, since reading back from it over
+ * at most four hex digits always meets a dot, a colon, a letter that is not a hex digit (the run's
+ * first byte at the latest), or a fifth hex digit.
+ */
+function timeRunEnd(b: Buffer, i: number, to: number): number {
+  while (i + 1 < to) {
+    const c = b[i + 1]!;
+    if (!((c >= 48 && c <= 58) || c === 46 || (c >= 65 && c <= 90 && !isUpper(b[i + 2])))) break;
+    i++;
+  }
+  return i;
+}
+
+function isDigitOrSpace(c: number | undefined): boolean {
+  return c !== undefined && ((c >= 48 && c <= 57) || c === 32);
 }
 
 /** The general path for a numeric token: parse its groups, look for every digit-based type. */
