@@ -5,7 +5,7 @@
  */
 import { RULES, type Rule } from './catalog.js';
 import type { WindowContext } from './context.js';
-import { attachedAfter, DOT, HYPHEN, isDigitByte, isWordByte, PRE, SEP_DOT, SPACE, type Token } from './numbers.js';
+import { attachedAfter, DOT, HYPHEN, isDigitByte, isWordByte, PRE, PRE_HASH, SEP_DOT, SPACE, type Token } from './numbers.js';
 import { cardBrand, isAbaRouting, isEuDebitShape, luhnValid, ssnKind } from './validators.js';
 
 function startOk(t: Token, g: number): boolean {
@@ -163,19 +163,25 @@ export function dottedQuad(w: WindowContext, i: number, end: number, column: num
   if (w.base + i < skipBefore) return;
   const b = w.data;
   let p = i;
-  const h = w.hash.reset(7);
+  // Hash64.reset(7) then add(octet) four times, in locals.
+  let ha = 0x811c9dc5 ^ 7;
+  let hb = 0x2545f491 ^ Math.imul(7, 0x9e3779b1);
   for (let k = 0; k < 4; k++) {
     let v = 0;
     const s = p;
     while (p < end && b[p] !== DOT) v = v * 10 + (b[p++]! - 48);
     if (p - s > 3 || v > 255) return;
-    h.add(v);
+    ha = Math.imul(ha ^ v, 0x01000193);
+    const m = Math.imul(hb ^ v, 0x85ebca6b);
+    hb = m ^ (m >>> 15);
     p++;
   }
   if (attachedAfter(b, end)) {
     const c = b[end]!;
     if (!((c === 58 || c === 47) && end + 1 < b.length && isDigitByte(b[end + 1]!))) return;
   }
+  w.hash.a = ha;
+  w.hash.b = hb;
   const spanEnd = prefixLengthEnd(b, end, 32);
   w.reportBoth(RULES.ipv4, RULES.ipAddressV4, i, spanEnd, column);
 }
@@ -197,15 +203,8 @@ export function plusPhone(w: WindowContext, i: number, end: number, column: numb
   while (isDigitByte(b[i + 1 + cc]!)) cc++;
   if (n > 1 && cc > 3) return false;
   if (attachedAfter(b, end)) return false;
-  let a = 0x811c9dc5 ^ 12;
-  let h = 0x2545f491 ^ 12;
-  for (let p = i + 1; p < end; p++) {
-    const c = b[p]!;
-    if (c < 48 || c > 57) continue;
-    a = Math.imul(a ^ (c - 48), 0x01000193);
-    h = ((h << 5) - h + (c - 48)) | 0;
-  }
-  w.hash.set(a, h);
+  // The digits' hash lanes, as prescanToken computed them for this token.
+  w.hash.set(PRE_HASH[0]!, PRE_HASH[1]!);
   w.report(RULES.phone, i, end, column);
   return true;
 }

@@ -186,6 +186,8 @@ export function parseToken(b: Buffer, i: number, t: Token): number {
 
 /** Summary of a token from `prescanToken`: [digits, groups, longest group, separator mask, flags]. */
 export const PRE = new Int32Array(5);
+/** For a "+" token, the two unfinished hash lanes of its digits (see `prescanToken`). */
+export const PRE_HASH = new Int32Array(2);
 export const PRE_PLUS = 1;
 export const PRE_PAREN = 2;
 export const PRE_OVERLONG = 4;
@@ -204,7 +206,14 @@ export function prescanToken(b: Buffer, i: number): number {
   let maxGroup = 0;
   let sepMask = 0;
   let flags = 0;
-  if (b[p] === 43) {
+  // A "+" token (an international phone number) hashes its digits on the way, as plusPhone needs
+  // them: lanes of `Hash64.setBytes` over the digit values, of the groups taken so far (`ca`, `cb`).
+  const plus = b[p] === 43;
+  let ha = 0x811c9dc5 ^ 12;
+  let hb = 0x2545f491 ^ 12;
+  let ca = ha;
+  let cb = hb;
+  if (plus) {
     flags |= PRE_PLUS;
     p++;
   }
@@ -217,13 +226,25 @@ export function prescanToken(b: Buffer, i: number): number {
     const paren = b[p] === 40;
     if (paren) p++;
     const gs = p;
-    while (p < digitsEnd && b[p]! >= 48 && b[p]! <= 57) p++;
+    if (plus) {
+      while (p < digitsEnd) {
+        const d = b[p]! - 48;
+        if (d < 0 || d > 9) break;
+        ha = Math.imul(ha ^ d, 0x01000193);
+        hb = ((hb << 5) - hb + d) | 0;
+        p++;
+      }
+    } else {
+      while (p < digitsEnd && b[p]! >= 48 && b[p]! <= 57) p++;
+    }
     if (p === gs || (paren && b[p] !== 41)) {
       p = groupStart;
       if (n > 0) p--;
       else p = i + 1;
       break;
     }
+    ca = ha;
+    cb = hb;
     nd += p - gs;
     if (p - gs > maxGroup) maxGroup = p - gs;
     if (paren) {
@@ -253,7 +274,25 @@ export function prescanToken(b: Buffer, i: number): number {
   PRE[2] = maxGroup;
   PRE[3] = sepMask;
   PRE[4] = flags;
+  PRE_HASH[0] = ca;
+  PRE_HASH[1] = cb;
   return p;
+}
+
+/**
+ * The end of the token starting at `i`, as `prescanToken` returns it, without its summary: for the
+ * numbers glued to a word that the scanner steps over ("doe123@…", "1Z999AA1…"). A run of digits
+ * followed by anything but a separator is read here; other tokens go to `prescanToken`.
+ */
+export function skipToken(b: Buffer, i: number): number {
+  const limit = Math.min(b.length, i + MAX_TOKEN_BYTES);
+  let p = i;
+  while (p < limit && b[p]! >= 48 && b[p]! <= 57) p++;
+  if (p > i && p < limit) {
+    const c = b[p]!;
+    if (c !== SPACE && c !== HYPHEN && c !== DOT) return p;
+  }
+  return prescanToken(b, i);
 }
 
 /**

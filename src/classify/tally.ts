@@ -28,10 +28,11 @@ export class DistinctSet {
   private table = new Int32Array(2 * 64);
   private mask = 63;
   /**
-   * Once the set is full: one bit per value of the mixed hash's top 16 bits, set for every stored
-   * value. Most values of a large report are new by then, and this 8 KiB filter (it stays in L1
-   * cache) answers "not stored" without touching the 128 KiB table, whose cache misses cost more
-   * than the rest of counting a match.
+   * Once the set is full: a blocked Bloom filter of the stored values (8 KiB: the word picked by the
+   * mixed hash's top 11 bits, three bits in it picked by lower bits; see `filterBits`). Most values
+   * of a large report are new by then, and this filter answers "not stored" without touching the
+   * 128 KiB table, whose cache misses cost more than the rest of counting a match. With one bit per
+   * value, 6% of new values still reached the table; with three, about 1%.
    */
   private full: Int32Array | undefined;
   size = 0;
@@ -43,7 +44,10 @@ export class DistinctSet {
   upsert(a: number, b: number, confidence: number): number {
     const key = b & ~0x7f;
     const mixed = Math.imul(a ^ Math.imul(key, 0x85ebca6b), 0x9e3779b1);
-    if (this.full !== undefined && (this.full[mixed >>> 21]! & (1 << ((mixed >>> 16) & 31))) === 0) return -2;
+    if (this.full !== undefined) {
+      const bits = filterBits(mixed);
+      if ((this.full[mixed >>> 21]! & bits) !== bits) return -2;
+    }
     const t = this.table;
     let slot = (mixed >>> 15) & this.mask;
     for (;;) {
@@ -72,7 +76,7 @@ export class DistinctSet {
       const packed = t[i + 1]!;
       if (packed === 0) continue;
       const mixed = Math.imul(t[i]! ^ Math.imul(packed & ~0x7f, 0x85ebca6b), 0x9e3779b1);
-      f[mixed >>> 21] = f[mixed >>> 21]! | (1 << ((mixed >>> 16) & 31));
+      f[mixed >>> 21] = f[mixed >>> 21]! | filterBits(mixed);
     }
     return f;
   }
@@ -100,6 +104,11 @@ export class DistinctSet {
       if (t[i + 1] !== 0) yield (t[i + 1]! & 0x7f) - 1;
     }
   }
+}
+
+/** The three filter bits of a value (in the 32-bit word `mixed >>> 21` of DistinctSet's filter). */
+function filterBits(mixed: number): number {
+  return (1 << ((mixed >>> 16) & 31)) | (1 << ((mixed >>> 11) & 31)) | (1 << ((mixed >>> 6) & 31));
 }
 
 /** HyperLogLog distinct-count sketch over 64-bit hashes (2^10 registers, ~3% standard error). */

@@ -10,7 +10,7 @@ import { scanEmail } from './email.js';
 import { scanIpv6 } from './ipv6.js';
 import { groupsInLabel, isAntiHeader } from './keywords.js';
 import { dottedQuad, evaluateToken, plusPhone } from './number-types.js';
-import { attachedAfter, attachedBefore, isDigitByte, parseToken, PRE, PRE_PLUS, prescanToken, SEP_DOT, Token, worthParsing } from './numbers.js';
+import { attachedAfter, attachedBefore, isDigitByte, parseToken, PRE, PRE_PLUS, prescanToken, SEP_DOT, skipToken, Token, worthParsing } from './numbers.js';
 import { scanIban, scanLetterPassport, scanNino } from './prefixed.js';
 
 const K_DIGIT = 1;
@@ -144,7 +144,7 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
       if (attachedBefore(b, i)) {
         // A number glued to a word ("x4111 1111…", "DE89 3704…", "v2.3.1") is skipped whole.
         if (k === K_DIGIT && isUpper(b[i - 1])) lettered(st, w, i, column);
-        i = prescanToken(b, i);
+        i = skipToken(b, i);
         continue;
       }
       if (b[i - 1] === 32 && isUpper(b[i - 2]) && isUpper(b[i - 3]) && !isAlnum(b[i - 4])) scanNino(w, i - 3, column);
@@ -166,6 +166,7 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
       case K_COLON: {
         const v4End = scanIpv6(w, i, csv ? col : -1);
         if (v4End > st.skipIpv4Before) st.skipIpv4Before = v4End;
+        if (cls === anti) i = timeRunEnd(b, i, to);
         break;
       }
       case K_NEWLINE:
@@ -183,8 +184,15 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
         inQ = !inQ;
         break;
       case K_UPPER:
-        // Only the first of two capitals at a word start can begin an IBAN or NINO.
-        if (isUpper(b[i + 1]) && !(i > 0 && isAlnum(b[i - 1]))) upperLed(st, w, i, csv ? col : -1);
+        // Only the first of two capitals at a word start can begin an IBAN or NINO; the rest of a
+        // run of capitals ("SKU") follows a letter, so it is stepped over without an event each.
+        if (isUpper(b[i + 1])) {
+          if (!(i > 0 && isAlnum(b[i - 1])) && isDigitOrSpace(b[i + 2])) upperLed(st, w, i, csv ? col : -1);
+          while (i + 1 < to && isUpper(b[i + 1])) i++;
+        } else if (b[i]! > 70) {
+          // A lone capital that is not a hex digit ("T" in 2026-11-25T10:12:33Z) can start nothing.
+          i = timeRunEnd(b, i, to);
+        }
         break;
     }
     i++;
@@ -192,6 +200,27 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
   st.col = col;
   st.inQuotes = inQ;
   return i;
+}
+
+/**
+ * In an identifier column (digits are plain bytes there), after a colon or a lone capital G-Z at
+ * `i`: the last byte of the run of digits, dots, colons and lone capitals that follows ("10:12:33.123Z"),
+ * none of which can start anything. A capital alone does nothing (upper-case values start with
+ * two); a colon in the run is never an IPv6 address's first colon, since reading back from it over
+ * at most four hex digits always meets a dot, a colon, a letter that is not a hex digit (the run's
+ * first byte at the latest), or a fifth hex digit.
+ */
+function timeRunEnd(b: Buffer, i: number, to: number): number {
+  while (i + 1 < to) {
+    const c = b[i + 1]!;
+    if (!((c >= 48 && c <= 58) || c === 46 || (c >= 65 && c <= 90 && !isUpper(b[i + 2])))) break;
+    i++;
+  }
+  return i;
+}
+
+function isDigitOrSpace(c: number | undefined): boolean {
+  return c !== undefined && ((c >= 48 && c <= 57) || c === 32);
 }
 
 /** The general path for a numeric token: parse its groups, look for every digit-based type. */

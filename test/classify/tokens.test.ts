@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { BUILTIN_IDS } from '../../src/classify/catalog.js';
 import { WindowContext } from '../../src/classify/context.js';
 import { dottedQuad, evaluateToken, plusPhone } from '../../src/classify/number-types.js';
-import { attachedAfter, parseToken, PRE, PRE_OVERLONG, PRE_PAREN, PRE_PLUS, prescanToken, Token } from '../../src/classify/numbers.js';
-import { Findings } from '../../src/classify/tally.js';
+import { attachedAfter, parseToken, PRE, PRE_OVERLONG, PRE_PAREN, PRE_PLUS, prescanToken, skipToken, Token } from '../../src/classify/numbers.js';
+import { Findings, Hash64 } from '../../src/classify/tally.js';
 
 describe('numeric token grammar', () => {
-  it('prescanToken and parseToken agree on the end and the summary of every token', () => {
+  it('prescanToken, parseToken (and skipToken) agree on the end and the summary of every token', () => {
     const alphabet = fc.constantFrom('0', '1', '4', '9', ' ', '-', '.', '(', ')', '+', 'a', ',', '/');
     fc.assert(
       fc.property(fc.array(alphabet, { maxLength: 140 }), (chars) => {
@@ -18,6 +18,7 @@ describe('numeric token grammar', () => {
           const next = b[i + 1] ?? 0;
           const starts = (c >= 48 && c <= 57) || ((c === 43 || c === 40) && next >= 48 && next <= 57);
           if (!starts) continue;
+          expect(skipToken(b, i)).toBe(prescanToken(b, i));
           const end = prescanToken(b, i);
           const summary = [...PRE];
           expect(parseToken(b, i, t)).toBe(end);
@@ -40,6 +41,17 @@ describe('numeric token grammar', () => {
   });
 });
 
+
+describe('skipToken', () => {
+  it('ends digit runs at the token length cap and at the end of the input like prescanToken', () => {
+    for (const n of [1, 95, 96, 97, 200]) {
+      for (const tail of ['', '@x', ' 1', '-1', '.1', '(1)', 'a']) {
+        const b = Buffer.from(`x${'7'.repeat(n)}${tail}`, 'latin1');
+        expect(skipToken(b, 1)).toBe(prescanToken(b, 1));
+      }
+    }
+  });
+});
 
 describe('fast lanes', () => {
   function findings() {
@@ -71,7 +83,7 @@ describe('fast lanes', () => {
       .tuple(fc.constantFrom('1', '2', '5', '9'), digitRun(0, 2), fc.array(digitRun(2, 4), { minLength: 2, maxLength: 5 }))
       .map(([first, cc, rest]) => [first + cc, ...rest]);
     const tokenArb = fc
-      .tuple(fc.oneof(anyGroups, phoneGroups), fc.array(fc.constantFrom(' ', '-', '.'), { minLength: 8, maxLength: 8 }), fc.constantFrom('', ' ', 'x', '.', ','))
+      .tuple(fc.oneof(anyGroups, phoneGroups), fc.array(fc.constantFrom(' ', '-', '.'), { minLength: 8, maxLength: 8 }), fc.constantFrom('', ' ', 'x', '.', ',', ' (12', '-(9x'))
       .map(([groups, seps, tail]) => `+${groups.map((g, k) => (k === 0 ? g : seps[k]! + g)).join('')}${tail}`);
     fc.assert(
       fc.property(tokenArb, (text) => {
@@ -84,6 +96,10 @@ describe('fast lanes', () => {
         if (!taken) return;
         checked++;
         expectSameAsParsedPath(fast, b, end);
+        // The value's hash (what distinct counting sees) is that of its digits, as `phones` hashes them.
+        const digits = Uint8Array.from([...b.toString('latin1', 1, end)].filter((c) => c >= '0' && c <= '9').map(Number));
+        const expected = new Hash64().setBytes(digits, 0, digits.length, 12, false);
+        expect([wf.hash.a, wf.hash.b]).toEqual([expected.a, expected.b]);
       }),
       { numRuns: 500 },
     );

@@ -162,6 +162,33 @@ describe('counting', () => {
     ]);
   });
 
+  it('finds IBANs and NINOs in identifier columns after runs of capitals, not inside them', () => {
+    // "sku" names an identifier: only letter-led values are looked at there, from a word's first
+    // two capitals ("SKU", "XDE89…" and "ABAB123456C" start no value).
+    const csv = [
+      'sku,note',
+      'SKU-DE89370400440532013000,x',
+      'SKU GB82WEST12345698765432,x',
+      'XDE89370400440532013000,x',
+      'SKUAB123456C,x',
+      'REF AB 12 34 56 C,x',
+      'ABAB123456C,x',
+    ].join('\n');
+    const { results } = scan(csv, { delimiter: ',' });
+    expect(count(results, SIT.iban)).toBe(2);
+    expect(count(results, SIT.ukNino)).toBe(1);
+  });
+
+  it('finds IPv6 addresses in identifier columns as elsewhere, also after times', () => {
+    // Identifier columns step over times ("T10:12:33.5Z") after a colon or a lone capital G-Z;
+    // "A::1" starts with a hex digit, so it is an address there as anywhere.
+    const values = ['2026-01-01T10:12:33 fe80::1', '12:34:56:2001:db8::7', '1:2:3:4:5:6:7:8', '12:30:00', '10:00 ::ffff:10.0.0.1', '9:99::1',
+      '2026-01-01T10:12:33.5Z', 'Z::1', 'A::2', 'T1.5:B::3', 'T9:: 1::4', 'X:1:2:3:4:5:6:7'];
+    const ipv6 = (header: string) => count(scan([header, ...values].join('\n'), { delimiter: ',' }).results, SIT.ipv6Address);
+    expect(ipv6('created_at')).toBe(7);
+    expect(ipv6('note')).toBe(7);
+  });
+
   it('estimates beyond the exact set (bounded memory) within a few percent', () => {
     const lines: string[] = ['email'];
     for (let i = 0; i < 20_000; i++) lines.push(`user${i}@example.com`);
