@@ -34,7 +34,8 @@ describe.each(EXPRESS_VERSIONS)('%s: totalMemoryBytes', (_name, express) => {
     expect(res.text).toBe(CSV);
     expect(parseSensitivityLabel(String(res.headers['sensitivity-label'])).name).toBe('Confidential');
     expect(filesDuringCapture[0]).toHaveLength(1);
-    expect(dir.files()).toEqual([]);
+    // Removed right after the response ends (asynchronously).
+    await waitFor(() => dir.files().length === 0, 3000, 'temp file removed');
   });
 
   it('the default keeps a small capture in memory (no temp file)', async () => {
