@@ -285,9 +285,11 @@ export function expressLabeling(options: ExpressLabelingOptions = {}): ExpressLa
   const middleware = (req: IncomingMessage, res: ServerResponse, next: Next): void => {
     // Installed once per response (a second expressLabeling, or a labelRoute, refines it).
     const r = req as ExpressRequest;
-    if (!ResponseInterceptor.isIntercepted(res)) {
+    // The first middleware owns the request, also while it defers (routesOnly): a later one
+    // (e.g. router-level, with other settings) steps aside, as it does for a wrapped response.
+    if (!ResponseInterceptor.isIntercepted(res) && !routeTargetOf(r)) {
       if (needsInterception(settings, r)) install(settings, r, res, undefined);
-      else if (!routeTargetOf(r)) setRouteTarget(r, new DeferredRequest(settings, r, res));
+      else setRouteTarget(r, new DeferredRequest(settings, r, res));
     }
     next();
   };

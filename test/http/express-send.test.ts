@@ -302,6 +302,26 @@ describe.each(EXPRESS_VERSIONS)('%s: per-route options', (_name, express) => {
     await waitFor(() => logs.events().length === 2, 3000, 'audit events');
   });
 
+  it('routesOnly: the first middleware owns the request while it defers; a router-level one with other settings steps aside', async () => {
+    const first = captureLogs();
+    const second = captureLogs();
+    const a = express();
+    a.use(expressLabeling({ labeler: testLabeler(), routesOnly: true, tempDir: dir.path, logger: first.logger }));
+    const router = express.Router();
+    router.use(expressLabeling({ labeler: testLabeler(), tempDir: dir.path, logger: second.logger, failMode: 'open' }));
+    router.get('/big.csv', labelRoute({ maxBytes: 5 }), (_req, res) => {
+      res.type('csv').send(CSV_CONFIDENTIAL);
+    });
+    a.use('/r', router);
+    const res = await request(a).get('/r/big.csv');
+    // The first middleware's fail mode (closed): not one byte of the body.
+    expect(res.status).toBe(507);
+    expect(res.text).not.toContain(CSV_CONFIDENTIAL.slice(0, 20));
+    await waitFor(() => first.events().length === 1, 3000, 'audit event');
+    expect(first.events()[0]!.labelgate).toMatchObject({ outcome: 'blocked' });
+    expect(second.events()).toEqual([]);
+  });
+
   it('match table: formats, methods, custom sensitive types, identifier and user callbacks', async () => {
     const employeeType = customTypeSchema.parse({ id: '6b1f0d8e-1234-4abc-8def-0123456789ab', name: 'Employee id', pattern: 'EMP-\\d{6}', confidenceWithoutKeyword: 85 });
     const logs = captureLogs();
