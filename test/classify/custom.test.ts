@@ -116,6 +116,13 @@ describe('pattern safety', () => {
     ['(a)\\1', /backreferences/],
     ['(?<n>a)\\k<n>', /backreferences/],
     ['a*', /empty string/],
+    // Overlaps only through characters written as escapes or beyond Latin (a full-width space, digits).
+    ['Name:(?:\\s|\\u3000)+\\p{L}', /repeated alternatives/],
+    ['(?:\\s|\\u3000)+x', /repeated alternatives/],
+    ['(?:[\\uFF10-\\uFF19]|\\p{Nd})+-', /repeated alternatives/],
+    ['(?:[\\u0100-\\u0fff]|\\u0500)+!', /repeated alternatives/],
+    ['\\p{Nd}+[\\uFF10-\\uFF19]+\\p{Nd}+x', /tries every split/],
+    ['(?:\\u{3000}|\\s)+x', /repeated alternatives/],
   ])('rejects %s', (pattern, message) => {
     expect(checkCustomPattern(pattern)).toMatch(message);
   });
@@ -142,6 +149,9 @@ describe('pattern safety', () => {
     '(?<![\\w.])P-\\d{4}(?!\\d)',
     'P-\\d{4}',
     'card',
+    // Disjoint escaped characters and ranges stay accepted.
+    '(?:\\u3000|x)+y',
+    '(?:[\\uFF10-\\uFF19]|[a-f])+-',
   ])('accepts %s', (pattern) => {
     expect(checkCustomPattern(pattern)).toBeUndefined();
   });
