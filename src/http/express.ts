@@ -32,7 +32,7 @@ import { guardFileSends } from './express-files.js';
 import { ResponseInterceptor, type InterceptHandlers } from './intercept-express.js';
 import type { DownloadInfo } from './label-response.js';
 import { Download, applyPlanHeaders, header } from './express-download.js';
-import { closeMiddleware } from './close.js';
+import { closerFor } from './close.js';
 import { ROUTE_PROTOCOL_VERSION, refineTarget, routeOptionsFor, routeTargetOf, setRouteTarget, type RouteTarget } from './route-target.js';
 import type { AuditLogger } from './audit.js';
 import type { ResolvedRoute } from './options.js';
@@ -60,8 +60,9 @@ export interface ExpressLabelingMiddleware {
   /** The labeler in use (close it on shutdown when it was created from options). */
   readonly labeler: Labeler;
   /**
-   * On shutdown (after `server.close()`): stop the scan worker threads, and close the labeler when
-   * the middleware created it (a labeler passed in as `labeler` stays open: close it yourself).
+   * On shutdown (after `server.close()`): release this middleware's share of the scan worker
+   * threads (they stop when every middleware is closed, after their running scans), and close the
+   * labeler when the middleware created it (a labeler passed in as `labeler` stays open).
    * Not required for the process to exit (idle workers never keep it alive).
    */
   close(): Promise<void>;
@@ -293,7 +294,7 @@ export function expressLabeling(options: ExpressLabelingOptions = {}): ExpressLa
     }
     next();
   };
-  return Object.assign(middleware, { labeler: settings.labeler, close: () => closeMiddleware(settings) });
+  return Object.assign(middleware, { labeler: settings.labeler, close: closerFor(settings) });
 }
 
 export interface LabelRouteOptions extends ExpressRouteOptions {

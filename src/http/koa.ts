@@ -33,7 +33,7 @@ import { decideScope, scopeHasExtension } from './scope.js';
 import { guardRequest, headOfLabeled, ifNoneMatchOf, isFresh, restoreGuarded, type GuardedHeaders } from './conditional.js';
 import { abortedResult, failurePlan, labelCaptured, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
 import { resolveFailure } from './fail-mode.js';
-import { closeMiddleware } from './close.js';
+import { closerFor } from './close.js';
 import { ROUTE_PROTOCOL_VERSION, refineTarget, routeOptionsFor, routeTargetOf, setRouteTarget, type RouteTarget } from './route-target.js';
 import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
 
@@ -60,8 +60,9 @@ export interface KoaLabelingMiddleware {
   /** The labeler in use (close it on shutdown when it was created from options). */
   readonly labeler: Labeler;
   /**
-   * On shutdown (after `server.close()`): stop the scan worker threads, and close the labeler when
-   * the middleware created it (a labeler passed in as `labeler` stays open: close it yourself).
+   * On shutdown (after `server.close()`): release this middleware's share of the scan worker
+   * threads (they stop when every middleware is closed, after their running scans), and close the
+   * labeler when the middleware created it (a labeler passed in as `labeler` stays open).
    * Not required for the process to exit (idle workers never keep it alive).
    */
   close(): Promise<void>;
@@ -337,7 +338,7 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
 export function koaLabeling(options: KoaLabelingOptions = {}): KoaLabelingMiddleware {
   const settings = compileSettings<KoaContextLike>(options, 'koaLabeling options');
   const middleware = (ctx: KoaContextLike, next: KoaNext) => run(settings, ctx, next, undefined);
-  return Object.assign(middleware, { labeler: settings.labeler, close: () => closeMiddleware(settings) });
+  return Object.assign(middleware, { labeler: settings.labeler, close: closerFor(settings) });
 }
 
 async function run(settings: HttpSettings<KoaContextLike>, ctx: KoaContextLike, next: KoaNext, override: CompiledRouteOptions<KoaContextLike> | undefined): Promise<void> {

@@ -55,6 +55,24 @@ function scanFailed(why: string): LabelgateError {
   return new LabelgateError('CLASSIFY_FAILED', `classifying the download failed (${why})`);
 }
 
+/** Scans that failed because their worker went away (not because of the content). */
+const workerLosses = new WeakSet<object>();
+
+/** @internal exported for tests */
+export function workerLost(why: string): LabelgateError {
+  const err = scanFailed(why);
+  workerLosses.add(err);
+  return err;
+}
+
+/**
+ * Did this scan fail only because its worker thread died or was stopped? Then the capture is
+ * complete and can be classified inline instead (the download does not fail for it).
+ */
+export function isWorkerLoss(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && workerLosses.has(err);
+}
+
 /** The worker's LabelgateError rebuilt with its code (CLASSIFY_BUDGET, INPUT_INVALID, …), so the fail mode and the audit see it. */
 export function rebuildError(error: SerializedError | undefined, name: string): LabelgateError {
   if (!error || typeof error.code !== 'string' || !/^[A-Z][A-Z_]{0,39}$/.test(error.code) || typeof error.message !== 'string') {
@@ -166,7 +184,12 @@ class RemoteScan implements CaptureScanner {
  */
 function createWorker(file: string): Worker {
   const argv = process.execArgv;
-  if (!argv.some((a) => a === '--input-type' || a.startsWith('--input-type='))) return new Worker(file);
+  const nodeOptions = process.env.NODE_OPTIONS;
+  // NODE_OPTIONS reaches the worker through its environment: drop --input-type there as well.
+  const env = nodeOptions && /--input-type/.test(nodeOptions)
+    ? { ...process.env, NODE_OPTIONS: nodeOptions.replace(/--input-type(?:=|\s+)\S*/g, '').trim() }
+    : undefined;
+  if (!argv.some((a) => a === '--input-type' || a.startsWith('--input-type='))) return env ? new Worker(file, { env }) : new Worker(file);
   const execArgv: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -178,10 +201,10 @@ function createWorker(file: string): Worker {
     execArgv.push(arg);
   }
   try {
-    return new Worker(file, { execArgv });
+    return new Worker(file, { execArgv, ...(env ? { env } : {}) });
   } catch (err) {
     if ((err as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
-    return new Worker(file, { execArgv: [] });
+    return new Worker(file, { execArgv: [], ...(env ? { env } : {}) });
   }
 }
 
@@ -197,6 +220,12 @@ class ScanPool {
   private readonly scans = new Map<number, RemoteScan>();
   /** Running scans per worker. */
   private readonly busy = new Map<Worker, number>();
+  /** Workers that have answered at least once (the others may not be able to run at all). */
+  private readonly answered = new WeakSet<Worker>();
+  /** Workers stopped by `close()` that still finish their running scans. */
+  private readonly retiring = new Set<Worker>();
+  /** A fresh worker died before answering: workers cannot run in this process; scan inline. */
+  disabled = false;
 
   constructor(
     private readonly file: string,
@@ -205,10 +234,18 @@ class ScanPool {
 
   private spawn(): Worker {
     const worker = createWorker(this.file);
-    worker.on('message', (msg: FromWorker) => this.scans.get(msg.id)?.receive(msg));
+    worker.on('message', (msg: FromWorker) => {
+      this.answered.add(worker);
+      this.scans.get(msg.id)?.receive(msg);
+    });
+    let gone = false;
     const lost = (why: string) => {
+      if (gone) return;
+      gone = true;
+      if (!this.answered.has(worker) && !this.retiring.has(worker)) this.disabled = true;
       this.workers = this.workers.filter((w) => w !== worker);
-      for (const scan of [...this.scans.values()]) if (scan.worker === worker) scan.fail(scanFailed(why));
+      this.retiring.delete(worker);
+      for (const scan of [...this.scans.values()]) if (scan.worker === worker) scan.fail(workerLost(why));
       this.busy.delete(worker);
     };
     worker.on('error', (err) => lost(`the scan worker failed: ${err.name}`));
@@ -225,14 +262,25 @@ class ScanPool {
     if (after === 0) this.busy.delete(worker);
     else this.busy.set(worker, after);
     if (before === 0 && after > 0) worker.ref();
-    else if (before > 0 && after === 0) worker.unref();
+    else if (before > 0 && after === 0) {
+      worker.unref();
+      if (this.retiring.has(worker)) void worker.terminate().catch(() => {});
+    }
   }
 
-  /** Stop every worker (scans still running fail with CLASSIFY_FAILED); a later scan starts new ones. */
+  /**
+   * Stop the workers: idle ones now, busy ones as soon as their running scans are done (a
+   * download in flight is never failed by a shutdown). A later scan starts new workers.
+   */
   async close(): Promise<void> {
     const workers = this.workers;
     this.workers = [];
-    await Promise.all(workers.map((w) => w.terminate().catch(() => {})));
+    const idle: Worker[] = [];
+    for (const w of workers) {
+      if (this.busy.has(w)) this.retiring.add(w);
+      else idle.push(w);
+    }
+    await Promise.all(idle.map((w) => w.terminate().catch(() => {})));
   }
 
   start(options: ScannerOptions): CaptureScanner {
@@ -291,10 +339,29 @@ export async function closeScanWorkers(): Promise<void> {
   if (pool) await pool.close();
 }
 
+let users = 0;
+
+/**
+ * A middleware that may scan in workers (each `expressLabeling`/`koaLabeling`). The workers are
+ * shared by all of them, so they stop when the last one that registered is closed; the returned
+ * function (its `close()`) is idempotent.
+ */
+export function registerScanUser(): () => Promise<void> {
+  users++;
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    users--;
+    if (users === 0) await closeScanWorkers();
+  };
+}
+
 /** A scanner for one captured download: in a worker when possible (and wanted), else inline. */
 export function startScanner(options: ScannerOptions, useWorker: boolean): CaptureScanner {
   if (useWorker && scanWorkersAvailable()) {
     try {
+      if (pool!.disabled) throw new Error('scan workers cannot run in this process');
       return pool!.start(options);
     } catch {
       // No worker can start in this process (resource limits, a sandbox, Node options a worker

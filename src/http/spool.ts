@@ -10,7 +10,7 @@ import { unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { ClassificationResult } from '../graph-types.js';
-import { SCAN_BACKLOG_LIMIT, type CaptureScanner } from './scan-offload.js';
+import { SCAN_BACKLOG_LIMIT, isWorkerLoss, type CaptureScanner } from './scan-offload.js';
 import { LabelgateError, isLabelgateError } from '../errors.js';
 import type { SourceBody } from '../formats/types.js';
 import type { MemoryPool } from './memory-pool.js';
@@ -210,6 +210,9 @@ export class Spool {
    * else as `CLASSIFY_FAILED` (the original error stays as `cause`, never in the message).
    */
   classificationResults(): ClassificationResult[] | undefined {
+    // The worker went away (crashed, or could not run here): the body is complete, so the
+    // pipeline classifies it inline instead.
+    if (isWorkerLoss(this.scanFailure)) return undefined;
     if (this.scanFailure !== undefined) {
       if (isLabelgateError(this.scanFailure)) throw this.scanFailure;
       throw new LabelgateError('CLASSIFY_FAILED', 'classifying the download failed', { cause: this.scanFailure });

@@ -13,9 +13,13 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const EXIT_WITHIN_MS = 5000;
 
 /** Run an ESM script from the package root; resolves with its output once it exits, or reports it still running. */
-function runScript(script: string, nodeFlags: string[] = ['--input-type=module']): Promise<{ exited: boolean; code: number | null; stdout: string; stderr: string }> {
+function runScript(
+  script: string,
+  nodeFlags: string[] = ['--input-type=module'],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ exited: boolean; code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...nodeFlags, '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeFlags, '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -137,5 +141,41 @@ describe('scan workers and process exit', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')[0]).toMatch(new RegExp(`^${workers} .*name="Confidential"`));
+  });
+
+  it('NODE_OPTIONS=--input-type=module (which a worker started from a file refuses): downloads are still scanned and labeled', async () => {
+    const r = await runScript(expressScript(''), [], { ...process.env, NODE_OPTIONS: '--input-type=module' });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')[0]).toMatch(new RegExp(`^${workers} .*name="Confidential"`));
+  });
+
+  it("closing one middleware never fails another middleware's download in flight", async () => {
+    const r = await runScript(`
+      import express from 'express';
+      import { expressLabeling } from 'labelgate/express';
+      ${quiet}
+      const a = expressLabeling({ logger: quiet, scanInWorker: true });
+      const b = expressLabeling({ logger: quiet, scanInWorker: true });
+      const app = express();
+      app.use(a);
+      app.get('/slow.csv', (_req, res) => {
+        res.type('csv');
+        res.write('card\\n4111 1111 1111 1111\\n');
+        // b closes while this download is captured and scanned.
+        setTimeout(async () => { await b.close(); res.end('5555 5555 5555 4444\\n'); }, 100);
+      });
+      const server = app.listen(0, '127.0.0.1', async () => {
+        const res = await fetch('http://127.0.0.1:' + server.address().port + '/slow.csv');
+        const body = await res.text();
+        console.log(res.status, body.length, res.headers.get('sensitivity-label'));
+        await a.close();
+        server.closeAllConnections();
+        server.close();
+      });
+    `);
+    expect(r.stderr).toBe('');
+    expect(r.exited).toBe(true);
+    expect(r.stdout.trim()).toMatch(/^200 \d+ .*name="Confidential"/);
   });
 });

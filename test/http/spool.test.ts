@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { Spool } from '../../src/http/spool.js';
 import { MemoryPool } from '../../src/http/memory-pool.js';
-import { startScanner } from '../../src/http/scan-offload.js';
+import { startScanner, workerLost, type CaptureScanner } from '../../src/http/scan-offload.js';
 import { SIT, isLabelgateError, type LabelgateError } from '../../src/index.js';
 import { tempDir, waitFor } from './helpers.js';
 
@@ -166,5 +166,35 @@ describe('Spool with a shared memory pool', () => {
       { numRuns: 40 },
     );
     expect(dir.files()).toEqual([]);
+  });
+});
+
+describe('Spool: a scan whose worker went away', () => {
+  /** A capture scanner that fails the way a scan does when its worker thread dies or is stopped. */
+  function failingScanner(err: Error): CaptureScanner {
+    return { write() {}, end: () => Promise.reject(err), backlog: () => 0, onceDrained: (l) => process.nextTick(l), dispose() {} };
+  }
+
+  it('has no results (the pipeline classifies the complete body inline) instead of failing the download', async () => {
+    const spool = new Spool({ memoryBytes: 1024, maxBytes: 4096, tempDir: dir.path, scanner: failingScanner(workerLost('the scan worker exited with code 1')) });
+    spool.write(Buffer.from('card\n4111 1111 1111 1111\n'));
+    await spool.end();
+    expect(spool.classificationResults()).toBeUndefined();
+    await spool.dispose();
+  });
+
+  it('other scanner failures still fail (CLASSIFY_FAILED, the cause kept out of the message)', async () => {
+    const spool = new Spool({ memoryBytes: 1024, maxBytes: 4096, tempDir: dir.path, scanner: failingScanner(new Error('boom 4111111111111111')) });
+    spool.write(Buffer.from('x'));
+    await spool.end();
+    let error: unknown;
+    try {
+      spool.classificationResults();
+    } catch (err) {
+      error = err;
+    }
+    expect(isLabelgateError(error) && error.code).toBe('CLASSIFY_FAILED');
+    expect((error as Error).message).not.toContain('4111');
+    await spool.dispose();
   });
 });
