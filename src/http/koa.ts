@@ -249,10 +249,10 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
   };
 
   /** Before or during capture: the body is incomplete, so headers-only for open/label. */
-  const failStreaming = async (err: unknown, continuation: AsyncIterable<Buffer> | undefined) => {
+  const failStreaming = async (err: unknown, continuation: AsyncIterable<Buffer> | undefined, forceClosed = false): Promise<void> => {
     const resolution = await resolveFailure(err, {
       labeler: settings.labeler,
-      route,
+      route: forceClosed ? { ...route, failMode: 'closed' } : route,
       requestId: info.requestId,
       body: undefined,
       contentType: info.contentType,
@@ -268,7 +268,15 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
       apply(plan, undefined);
     } else {
       // Every captured byte must be on disk before it is replayed ahead of the rest of the body.
-      if (capture) await capture.spool.seal();
+      if (capture) {
+        try {
+          await capture.spool.seal();
+        } catch (sealErr) {
+          // The temporary copy failed (I/O): it cannot be replayed, so nothing is sent, whatever the mode.
+          await failStreaming(sealErr, undefined, true);
+          return;
+        }
+      }
       apply({ ...plan, body: { kind: 'captured', prefix: undefined, skip: 0 } }, continuation);
       // The original bytes keep flowing: their length (if the app declared one) still holds.
       if (originalLength !== undefined) ctx.set('content-length', originalLength);

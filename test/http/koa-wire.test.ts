@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import Koa from 'koa';
 import { koaLabeling } from '../../src/http/koa.js';
+import request from 'supertest';
+import { Readable } from 'node:stream';
 import { captureLogs, customersCsv, get, listen, readAllThenHangUp, tempDir, testLabeler, waitFor } from './helpers.js';
 
 const CSV = customersCsv(400, { cards: 2 });
@@ -86,5 +88,24 @@ describe('Koa: delivery, HEAD, caching', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('Koa: the temp copy fails while failing open', () => {
+  it('nothing of the body is sent (closed), no crash, the error is audited', async () => {
+    const logs = captureLogs();
+    const app = new Koa();
+    // A temp directory that does not exist: spilling fails; the size limit then asks to fail open.
+    app.use(koaLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: '/nonexistent/labelgate-test', failMode: 'open', memoryBytes: 16, maxBytes: 64 }));
+    app.use((ctx) => {
+      ctx.type = 'text/csv';
+      ctx.body = Readable.from([Buffer.from(CSV.slice(0, 40)), Buffer.from(CSV.slice(40, 200))]);
+    });
+    const res = await request(app.callback()).get('/r.csv');
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.text).not.toContain(CSV.slice(0, 20));
+    await waitFor(() => logs.events().length === 1, 3000, 'audit event');
+    expect(logs.events()[0]!.labelgate).toMatchObject({ outcome: 'blocked', error: { code: 'CAPTURE_FAILED' } });
   });
 });
