@@ -182,7 +182,9 @@ export class Download {
 
   aborted(): void {
     this.abort.abort();
-    if (this.capture) this.audit(abortedResult(this.info, this.route, this.capture.spool.size), undefined, 0);
+    // Also a download that was failing (a 206, a compressed body) before anything was captured:
+    // every in-scope download gets its one audit event.
+    this.audit(abortedResult(this.info, this.route, this.capture?.spool.size ?? 0), undefined, 0);
     this.dispose();
   }
 }
