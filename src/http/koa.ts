@@ -217,7 +217,8 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
     }
     abort.abort();
     void iterator.return?.();
-    if (capture) audit(abortedResult(info, route, capture.spool.size), undefined, 0);
+    // Also a download that was failing before anything was captured: one audit event each.
+    audit(abortedResult(info, route, capture?.spool.size ?? 0), undefined, 0);
     dispose();
   };
   res.once('close', onClose);
