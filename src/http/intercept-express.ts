@@ -329,8 +329,24 @@ export class ResponseInterceptor implements HookTarget {
     else this.res.once('finish', () => callback(null));
   }
 
+  /**
+   * Our own response replaces the app's body (fail closed): the app's queued writes are not sent,
+   * but settled the way Node settles writes to a body-less response — callbacks run, and a writer
+   * waiting for 'drain' (a piped stream) gets it, so the handler can run to its end and release
+   * what it holds (e.g. close the file it streams).
+   */
+  private settleDroppedWrites(): void {
+    const dropped = this.queue;
+    this.queue = NO_QUEUE;
+    if (dropped.length === 0 && !this.owedDrain) return;
+    process.nextTick(() => {
+      for (const { callback } of dropped) callback?.(null);
+      this.emitDrain();
+    });
+  }
+
   private emitDrain(): void {
-    if (!this.owedDrain || (this.mode !== 'capture' && this.mode !== 'pass')) return;
+    if (!this.owedDrain || (this.mode !== 'capture' && this.mode !== 'pass' && this.mode !== 'closed')) return;
     this.owedDrain = false;
     this.res.emit('drain');
   }
@@ -368,7 +384,7 @@ export class ResponseInterceptor implements HookTarget {
     const res = this.res;
     if (this.mode === 'aborted') return 0;
     this.mode = options.continueWithApp ? 'sending' : 'closed';
-    if (!options.continueWithApp) this.queue = NO_QUEUE;
+    if (!options.continueWithApp) this.settleDroppedWrites();
     options.headers?.(res);
     if (options.status !== undefined) res.statusCode = options.status;
     this.origWriteHead.call(res, res.statusCode);
