@@ -11,13 +11,33 @@ import Koa from 'koa';
 import { expressLabeling } from '../../src/http/express.js';
 import { koaLabeling } from '../../src/http/koa.js';
 import { LocalEngine, createLabeler, loadPolicySync } from '../../src/index.js';
-import { EXPRESS_VERSIONS, captureLogs, customersCsv, listen, tempDir, testPolicy, waitFor } from './helpers.js';
+import { EXPRESS_VERSIONS, captureLogs, customersCsv, listen, tempDir, testPolicy, waitFor, type LogCapture } from './helpers.js';
 
 class SlowEngine extends LocalEngine {
   override async evaluateApplication(...args: Parameters<LocalEngine['evaluateApplication']>) {
     await sleep(400);
     return super.evaluateApplication(...args);
   }
+}
+
+/** GET /r.csv and hang up after `ms`, before the (slow) failure answer is sent. */
+function requestAndHangUp(port: number, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/r.csv', agent: false });
+    req.on('error', () => resolve());
+    setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, ms);
+  });
+}
+
+/** One audit event, `aborted`, and no second one once the failure answer would have been done. */
+async function expectOneAbortedEvent(logs: LogCapture): Promise<void> {
+  await waitFor(() => logs.events().length === 1, 3000, 'audit event');
+  expect(logs.events()[0]!.labelgate).toMatchObject({ outcome: 'aborted' });
+  await sleep(500);
+  expect(logs.events()).toHaveLength(1);
 }
 
 describe.each(EXPRESS_VERSIONS)('%s: a client abort during a failure answer', (_name, express) => {
@@ -34,18 +54,8 @@ describe.each(EXPRESS_VERSIONS)('%s: a client abort during a failure answer', (_
     });
     const server = await listen(app);
     try {
-      await new Promise<void>((resolve) => {
-        const req = http.get({ host: '127.0.0.1', port: server.port, path: '/r.csv', agent: false });
-        req.on('error', () => resolve());
-        setTimeout(() => {
-          req.destroy();
-          resolve();
-        }, 100);
-      });
-      await waitFor(() => logs.events().length === 1, 3000, 'audit event');
-      expect(logs.events()[0]!.labelgate).toMatchObject({ outcome: 'aborted' });
-      await sleep(500);
-      expect(logs.events()).toHaveLength(1);
+      await requestAndHangUp(server.port, 100);
+      await expectOneAbortedEvent(logs);
     } finally {
       await server.close();
     }
@@ -65,18 +75,8 @@ describe('Koa: a client abort during a failure answer', () => {
     });
     const server = await listen(app.callback());
     try {
-      await new Promise<void>((resolve) => {
-        const req = http.get({ host: '127.0.0.1', port: server.port, path: '/r.csv', agent: false });
-        req.on('error', () => resolve());
-        setTimeout(() => {
-          req.destroy();
-          resolve();
-        }, 100);
-      });
-      await waitFor(() => logs.events().length === 1, 3000, 'audit event');
-      expect(logs.events()[0]!.labelgate).toMatchObject({ outcome: 'aborted' });
-      await sleep(500);
-      expect(logs.events()).toHaveLength(1);
+      await requestAndHangUp(server.port, 100);
+      await expectOneAbortedEvent(logs);
     } finally {
       await server.close();
     }
