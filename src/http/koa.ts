@@ -33,6 +33,7 @@ import { decideScope, scopeHasExtension } from './scope.js';
 import { guardRequest, headOfLabeled, ifNoneMatchOf, isFresh, restoreGuarded, type GuardedHeaders } from './conditional.js';
 import { abortedResult, failurePlan, labelCaptured, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
 import { resolveFailure } from './fail-mode.js';
+import { asChunk, bodyIterator, concat, rest } from './koa-body.js';
 import { closerFor } from './close.js';
 import { ROUTE_PROTOCOL_VERSION, refineTarget, routeOptionsFor, routeTargetOf, setRouteTarget, type RouteTarget } from './route-target.js';
 import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
@@ -95,43 +96,6 @@ function header(res: ServerResponse, name: string): string | undefined {
   const v = res.getHeader(name);
   if (v === undefined) return undefined;
   return Array.isArray(v) ? v.join(', ') : String(v);
-}
-
-function isNodeStream(body: unknown): body is NodeJS.ReadableStream & AsyncIterable<unknown> {
-  return typeof body === 'object' && body !== null && typeof (body as { pipe?: unknown }).pipe === 'function';
-}
-
-function asChunk(chunk: unknown): Buffer {
-  if (Buffer.isBuffer(chunk)) return chunk;
-  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  throw new LabelgateError('INPUT_INVALID', 'the response stream produced a chunk that is not bytes or text');
-}
-
-/** Koa's body, as an iterator of byte chunks (`undefined`: nothing to label). */
-function bodyIterator(body: unknown): AsyncIterator<unknown> | undefined {
-  if (body === null || body === undefined) return undefined;
-  if (Buffer.isBuffer(body) || typeof body === 'string') return [body][Symbol.iterator]() as unknown as AsyncIterator<unknown>;
-  if (isNodeStream(body)) return body[Symbol.asyncIterator]();
-  if (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) return Readable.fromWeb(body as never)[Symbol.asyncIterator]();
-  if (typeof Blob !== 'undefined' && body instanceof Blob) return Readable.fromWeb(body.stream() as never)[Symbol.asyncIterator]();
-  if (typeof Response !== 'undefined' && body instanceof Response) {
-    return body.body ? Readable.fromWeb(body.body as never)[Symbol.asyncIterator]() : [][Symbol.iterator]() as unknown as AsyncIterator<unknown>;
-  }
-  // Anything else Koa sends as JSON.
-  return [JSON.stringify(body)][Symbol.iterator]() as unknown as AsyncIterator<unknown>;
-}
-
-async function* concat(...sources: (Iterable<Buffer> | AsyncIterable<Buffer>)[]): AsyncGenerator<Buffer> {
-  for (const source of sources) yield* source;
-}
-
-async function* rest(iterator: AsyncIterator<unknown>): AsyncGenerator<Buffer> {
-  for (;;) {
-    const { done, value } = await iterator.next();
-    if (done) return;
-    yield asChunk(value);
-  }
 }
 
 function mayBeLabeled(settings: HttpSettings<KoaContextLike>, rule: unknown, override: CompiledRouteOptions<KoaContextLike> | undefined, ruleEnabled: boolean, path: string): boolean {

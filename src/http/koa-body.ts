@@ -1,0 +1,43 @@
+/**
+ * Koa response bodies as byte chunks: whatever `ctx.body` holds (Buffer, string, Node stream, web
+ * `ReadableStream`, `Blob`, `Response`, or a value Koa sends as JSON) read as one iterator.
+ */
+import { Readable } from 'node:stream';
+import { LabelgateError } from '../errors.js';
+
+function isNodeStream(body: unknown): body is NodeJS.ReadableStream & AsyncIterable<unknown> {
+  return typeof body === 'object' && body !== null && typeof (body as { pipe?: unknown }).pipe === 'function';
+}
+
+export function asChunk(chunk: unknown): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw new LabelgateError('INPUT_INVALID', 'the response stream produced a chunk that is not bytes or text');
+}
+
+/** Koa's body, as an iterator of byte chunks (`undefined`: nothing to label). */
+export function bodyIterator(body: unknown): AsyncIterator<unknown> | undefined {
+  if (body === null || body === undefined) return undefined;
+  if (Buffer.isBuffer(body) || typeof body === 'string') return [body][Symbol.iterator]() as unknown as AsyncIterator<unknown>;
+  if (isNodeStream(body)) return body[Symbol.asyncIterator]();
+  if (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) return Readable.fromWeb(body as never)[Symbol.asyncIterator]();
+  if (typeof Blob !== 'undefined' && body instanceof Blob) return Readable.fromWeb(body.stream() as never)[Symbol.asyncIterator]();
+  if (typeof Response !== 'undefined' && body instanceof Response) {
+    return body.body ? Readable.fromWeb(body.body as never)[Symbol.asyncIterator]() : [][Symbol.iterator]() as unknown as AsyncIterator<unknown>;
+  }
+  // Anything else Koa sends as JSON.
+  return [JSON.stringify(body)][Symbol.iterator]() as unknown as AsyncIterator<unknown>;
+}
+
+export async function* concat(...sources: (Iterable<Buffer> | AsyncIterable<Buffer>)[]): AsyncGenerator<Buffer> {
+  for (const source of sources) yield* source;
+}
+
+export async function* rest(iterator: AsyncIterator<unknown>): AsyncGenerator<Buffer> {
+  for (;;) {
+    const { done, value } = await iterator.next();
+    if (done) return;
+    yield asChunk(value);
+  }
+}
