@@ -18,7 +18,6 @@ import { BUILTIN_IDS } from './catalog.js';
 import { CONTEXT_AFTER, CONTEXT_BEFORE, WindowContext } from './context.js';
 import { compileCustomTypes, CustomRunner, MAX_MATCH } from './custom.js';
 import { InputDecoder, type InputEncoding } from './decode.js';
-import { eventMarker } from './event-marks.js';
 import { Findings } from './tally.js';
 import { SIT_NAMES } from './type-ids.js';
 import { classTables, LoopState, scanRange } from './window-scan.js';
@@ -100,7 +99,6 @@ export class StreamScanner implements Scanner {
     this.ctx = new WindowContext(this.findings);
     this.ctx.delimiter = delimiter;
     this.tables = classTables(delimiter);
-    this.loop.marker = eventMarker(this.tables[0], this.tables[1]);
     this.custom = customTypes.length > 0 ? new CustomRunner(customTypes) : undefined;
     // Custom types reason in characters (up to 4 UTF-8 bytes each) and may ask for more proximity.
     const customContext = this.custom ? 4 * (MAX_MATCH + this.custom.maxProximity + 64) + 128 : 0;

@@ -7,7 +7,6 @@
  */
 import type { ColumnInfo, WindowContext } from './context.js';
 import { scanEmail } from './email.js';
-import type { EventMarker } from './event-marks.js';
 import { scanIpv6 } from './ipv6.js';
 import { groupsInLabel, isAntiHeader } from './keywords.js';
 import { dottedQuad, evaluateToken, plusPhone } from './number-types.js';
@@ -73,8 +72,6 @@ export class LoopState {
   headerBytes = 0;
   headerDone = false;
   readonly tok = new Token();
-  /** The SIMD pre-pass for this scanner's tables (event-marks.ts), if available. */
-  marker: EventMarker | undefined;
 }
 
 function isUpper(c: number | undefined): boolean {
@@ -92,7 +89,6 @@ function isAlnum(c: number | undefined): boolean {
  * it is optimized as a normal function after a few windows, with complete type feedback.
  */
 const SEGMENT_BYTES = 16 * 1024;
-const NO_MARKS = new Uint32Array(0);
 
 /**
  * Scan token starts in [from, to) of `w.data`. Returns where the next window must resume (a
@@ -100,11 +96,10 @@ const NO_MARKS = new Uint32Array(0);
  */
 export function scanRange(st: LoopState, w: WindowContext, tables: readonly [Uint8Array, Uint8Array], from: number, to: number): number {
   let i = from;
-  const marks = st.marker !== undefined && to > from ? st.marker.mark(w.data, from, to) : NO_MARKS;
   while (i < to) {
     const segmentEnd = Math.min(to, i + SEGMENT_BYTES);
     const headerFrom = w.delimiter >= 0 && !st.headerDone && st.row === 0 ? i : -1;
-    i = loop(st, w, tables[0], tables[1], i, segmentEnd, headerFrom, marks, from);
+    i = loop(st, w, tables[0], tables[1], i, segmentEnd, headerFrom);
     if (headerFrom >= 0 && st.row === 0 && !st.headerDone) addHeaderBytes(st, w.data.subarray(headerFrom, i));
   }
   return Math.max(i, from);
@@ -114,7 +109,7 @@ export function scanRange(st: LoopState, w: WindowContext, tables: readonly [Uin
  * The hot loop. Column, quote state and the class table live in locals; the rest of the state is
  * in `st`. Keep the code after the loop trivial (see SEGMENT_BYTES).
  */
-function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Array, from: number, to: number, headerFrom: number, marks: Uint32Array, origin: number): number {
+function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Array, from: number, to: number, headerFrom: number): number {
   const b = w.data;
   const len = b.length;
   const base = w.base;
@@ -123,22 +118,9 @@ function loop(st: LoopState, w: WindowContext, normal: Uint8Array, anti: Uint8Ar
   let inQ = st.inQuotes;
   let colTables = st.colTables;
   let cls = col < colTables.length ? colTables[col]! : normal;
-  const marked = marks.length > 0;
   let i = from;
   while (i < to) {
     let k = cls[b[i]!]!;
-    if (k === 0 && marked) {
-      // Jump to the next byte marked for this table (bits 0-15 normal, 16-31 anti), if before `to`.
-      const p = i - origin;
-      let q = p >>> 4;
-      const shift = cls === anti ? 16 : 0;
-      let m = ((marks[q]! >>> shift) & 0xffff) >>> (p & 15) << (p & 15);
-      const lastWord = (to - 1 - origin) >>> 4;
-      while (m === 0 && q < lastWord) m = (marks[++q]! >>> shift) & 0xffff;
-      i = m === 0 ? to : Math.min(to, origin + (q << 4) + 31 - Math.clz32(m & -m));
-      if (i === to) break;
-      k = cls[b[i]!]!;
-    }
     // Most bytes: the tightest loop (a field end is the most common event, handled first).
     while (k === 0) {
       if (++i >= to) break;
