@@ -53,7 +53,7 @@ export interface RouteLabelOptions<Ctx> {
   failMode?: FailMode | undefined;
   /** The label (id or name) `failMode: 'label'` applies. */
   failSafeLabel?: string | undefined;
-  /** Bytes kept in memory before the body is spilled to a temp file. Default 4 MiB. */
+  /** Bytes kept in memory before the body is spilled to a temp file. Default 16 MiB (all captures together: `totalMemoryBytes`). */
   memoryBytes?: number | undefined;
   /** Hard maximum of a labeled body; larger bodies go to the fail mode. Default 256 MiB. */
   maxBytes?: number | undefined;
@@ -131,7 +131,7 @@ export interface ResolvedRoute<Ctx> {
 export type RouteFacts = Omit<ResolvedRoute<unknown>, 'identifier' | 'user'>;
 
 export const DEFAULT_FORMATS: readonly string[] = Object.freeze(['csv', 'tsv', 'pdf', 'ooxml']);
-export const DEFAULT_MEMORY_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MEMORY_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_TOTAL_MEMORY_BYTES = 64 * 1024 * 1024;
 
