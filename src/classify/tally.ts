@@ -178,13 +178,7 @@ export class Hash64 {
       a = Math.imul(a ^ v, 0x01000193);
       b = ((b << 5) - b + v) | 0;
     }
-    b ^= b >>> 16;
-    b = Math.imul(b, 0x85ebca6b);
-    b ^= b >>> 13;
-    b = Math.imul(b, 0xc2b2ae35);
-    this.a = a;
-    this.b = b ^ (b >>> 16);
-    return this;
+    return this.set(a, b);
   }
 }
 

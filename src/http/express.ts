@@ -271,13 +271,9 @@ class DeferredRequest implements RouteTarget {
   refine(options: object, where: string): void {
     const compiled = routeOptionsFor(this.settings, options, where);
     if (compiled.enabled === false || ResponseInterceptor.isIntercepted(this.res) || this.res.headersSent) return;
-    install(this.settings, this.req, this.res, compiled);
+    // Deferred only because no rule of the match table matched: none to look up again.
+    new RequestLabeling(this.settings, this.req, this.res, undefined, compiled, pathOf(this.req));
   }
-}
-
-function needsInterception(settings: HttpSettings<ExpressRequest>, req: ExpressRequest): boolean {
-  if (!settings.routesOnly || settings.guardAllRequests) return true;
-  return settings.rules.length > 0 && matchRule(settings, req.method ?? 'GET', pathOf(req), req) !== undefined;
 }
 
 /** `app.use(expressLabeling(options))`: label every in-scope download of the app. */
@@ -289,7 +285,10 @@ export function expressLabeling(options: ExpressLabelingOptions = {}): ExpressLa
     // The first middleware owns the request, also while it defers (routesOnly): a later one
     // (e.g. router-level, with other settings) steps aside, as it does for a wrapped response.
     if (!ResponseInterceptor.isIntercepted(res) && !routeTargetOf(r)) {
-      if (needsInterception(settings, r)) install(settings, r, res, undefined);
+      // The path and the match table are consulted once per request (a rule's function may be the app's).
+      const path = pathOf(r);
+      const rule = settings.rules.length > 0 ? matchRule(settings, r.method ?? 'GET', path, r) : undefined;
+      if (rule || !settings.routesOnly || settings.guardAllRequests) new RequestLabeling(settings, r, res, rule, undefined, path);
       else setRouteTarget(r, new DeferredRequest(settings, r, res));
     }
     next();
