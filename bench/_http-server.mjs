@@ -110,10 +110,15 @@ const routesOnly = express();
 routesOnly.use(expressLabeling({ logger: pino({ level: 'silent' }), routesOnly: true }));
 routes(routesOnly, true);
 
+// BENCH_ONLY=<name>: serve that one app (the small-JSON comparison runs each app in a process of
+// its own, so garbage and JIT state of one app do not land on another's measurements).
+const only = process.env.BENCH_ONLY;
+const apps = { plain, labeled, noop, routesOnly };
 const servers = await Promise.all(
-  [plain, labeled, noop, routesOnly].map(
-    (app) =>
+  Object.entries(apps).map(
+    ([name, app]) =>
       new Promise((resolve) => {
+        if (only && only !== name) return resolve(undefined);
         const s = app.listen(0, '127.0.0.1', () => resolve(s));
         s.keepAliveTimeout = 60_000;
       }),
@@ -139,8 +144,9 @@ process.on('message', (msg) => {
   } else if (msg.cmd === 'cpu') {
     process.send({ cmd: 'cpu', usage: process.cpuUsage() });
   } else if (msg.cmd === 'exit') {
-    for (const s of servers) s.close();
+    for (const s of servers) s?.close();
     process.exit(0);
   }
 });
-process.send({ cmd: 'ready', plain: servers[0].address().port, labeled: servers[1].address().port, noop: servers[2].address().port, routesOnly: servers[3].address().port });
+const portOf = (s) => s?.address().port;
+process.send({ cmd: 'ready', plain: portOf(servers[0]), labeled: portOf(servers[1]), noop: portOf(servers[2]), routesOnly: portOf(servers[3]) });

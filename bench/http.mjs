@@ -3,9 +3,10 @@
 //
 //   npm run build && node bench/http.mjs
 //
-// Environment: BENCH_CSV_MB (10), BENCH_ROUNDS (21), BENCH_JSON_BATCHES (25), BENCH_JSON_BATCH (200),
+// Environment: BENCH_CSV_MB (10), BENCH_ROUNDS (21), BENCH_JSON_BATCHES (15), BENCH_JSON_BATCH (1000),
 // BENCH_EXPORT_MB (1024; 0 skips the big-export memory runs).
-import { fork } from 'node:child_process';
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import http from 'node:http';
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
@@ -14,14 +15,24 @@ import { Socket } from 'node:net';
 import { expressLabeling } from '../dist/express.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
-const JSON_BATCHES = Number(process.env.BENCH_JSON_BATCHES ?? 25);
-const JSON_BATCH = Number(process.env.BENCH_JSON_BATCH ?? 200);
+const JSON_BATCHES = Number(process.env.BENCH_JSON_BATCHES ?? 15);
+const JSON_BATCH = Number(process.env.BENCH_JSON_BATCH ?? 1000);
 const EXPORT_MB = Number(process.env.BENCH_EXPORT_MB ?? 1024);
 
 // BENCH_SERVER_NODE_ARGS: extra node flags for the server, e.g. "--cpu-prof" to profile it.
 const serverArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const server = fork(new URL('./_http-server.mjs', import.meta.url), { env: { ...process.env }, execArgv: ['--expose-gc', ...serverArgs] });
 const [{ plain, labeled, noop, routesOnly }] = await once(server, 'message');
+// Pin the client to CPU 0 and the per-app servers to CPU 1 when taskset exists (BENCH_PIN=0: don't).
+const SERVER_CPU = 1;
+const PIN = process.env.BENCH_PIN !== '0' && cpus().length >= 2 && (() => {
+  try {
+    execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 function get(port, path) {
@@ -94,33 +105,56 @@ async function compare(path, rounds) {
   return { without: median(a), with: median(b), label: check.headers['sensitivity-label'], bytes: check.bytes };
 }
 
-async function serverCpu() {
-  server.send({ cmd: 'cpu' });
-  const [{ usage }] = await once(server, 'message');
+async function serverCpu(proc = server) {
+  proc.send({ cmd: 'cpu' });
+  const [{ usage }] = await once(proc, 'message');
   return usage.user + usage.system;
+}
+
+/** One server process serving only the named app (see BENCH_ONLY in _http-server.mjs). */
+async function startOne(name) {
+  const script = fileURLToPath(new URL('./_http-server.mjs', import.meta.url));
+  const env = { ...process.env, BENCH_ONLY: name };
+  const args = ['--expose-gc', ...serverArgs, script];
+  // On 2+ cores the servers share one core and the client has another: otherwise whichever server
+  // the scheduler happens to put beside the client is slower, which alone moved A/A ratios by 10 %.
+  const proc = PIN
+    ? spawn('taskset', ['-c', String(SERVER_CPU), process.execPath, ...args], { env, stdio: ['inherit', 'inherit', 'inherit', 'ipc'] })
+    : fork(script, { env, execArgv: args.slice(0, -1) });
+  const [ports] = await once(proc, 'message');
+  return { proc, port: ports[name] };
 }
 
 /**
  * Per request: wall-clock ms (client side) and server CPU µs, in rotating batches over the plain
  * app, the labeled app, an app with one no-op middleware (the cost of any extra layer) and the
  * labeled app with `routesOnly` (report routes marked with labelRoute; others not intercepted).
- * BENCH_AA=1 puts the plain app on every side: the noise floor of this measurement here.
+ * Each app runs in a server process of its own. BENCH_AA=1 puts the plain app on every side: the
+ * noise floor of this measurement here.
  */
 async function compareBatches(path) {
-  const ports = process.env.BENCH_AA === '1' ? [plain, plain, plain, plain] : [plain, labeled, noop, routesOnly];
+  const names = process.env.BENCH_AA === '1' ? ['plain', 'plain', 'plain', 'plain'] : ['plain', 'labeled', 'noop', 'routesOnly'];
+  const sides = await Promise.all(names.map(startOne));
   const wall = [[], [], [], []];
   const cpu = [[], [], [], []];
   const batch = async (side) => {
-    const cpuStart = await serverCpu();
+    const { proc, port } = sides[side];
+    const cpuStart = await serverCpu(proc);
     const start = process.hrtime.bigint();
-    for (let i = 0; i < JSON_BATCH; i++) await get(ports[side], path);
+    for (let i = 0; i < JSON_BATCH; i++) await get(port, path);
     wall[side].push(Number(process.hrtime.bigint() - start) / 1e6 / JSON_BATCH);
-    cpu[side].push(((await serverCpu()) - cpuStart) / JSON_BATCH);
+    cpu[side].push(((await serverCpu(proc)) - cpuStart) / JSON_BATCH);
   };
-  for (const side of [0, 1, 2, 3]) await batch(side);
+  // Warm-up: every app well past V8's optimizing tiers.
+  for (let i = 0; i < 5; i++) for (const side of [0, 1, 2, 3]) await batch(side);
   for (const list of [...wall, ...cpu]) list.length = 0;
   for (let i = 0; i < JSON_BATCHES; i++) for (let k = 0; k < 4; k++) await batch((i + k) % 4);
-  return { wall: wall.map(median), cpu: cpu.map(median) };
+  for (const { proc } of sides) proc.send({ cmd: 'exit' });
+  // Ratios per round (the four batches of a round run back to back), then their median: drift
+  // and load from other jobs between rounds cancel out.
+  const paired = (xs) => xs.map((side) => median(side.map((v, i) => v / xs[0][i])));
+  if (process.env.BENCH_DEBUG) for (const side of wall) console.log(side.map((v, i) => (v / wall[0][i]).toFixed(2)).join(" "));
+  return { wall: wall.map(median), cpu: cpu.map(median), wallRatio: paired(wall), cpuRatio: paired(cpu) };
 }
 
 async function memory(port, path) {
@@ -135,17 +169,18 @@ async function memory(port, path) {
 console.log(`HTTP middleware benchmark — Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
 
 const json = await compareBatches('/api/order');
+const r3 = (x) => fmt(x, 3);
 console.log(
-  `small JSON (non-report): without ${fmt(json.wall[0] * 1000, 0)} µs, with ${fmt(json.wall[1] * 1000, 0)} µs per request → ratio ${fmt(json.wall[1] / json.wall[0], 3)} (goal ≤ 1.05); ` +
-    `server CPU ${fmt(json.cpu[0], 1)} → ${fmt(json.cpu[1], 1)} µs/request (ratio ${fmt(json.cpu[1] / json.cpu[0], 3)})`,
+  `small JSON (non-report): without ${fmt(json.wall[0] * 1000, 0)} µs, with ${fmt(json.wall[1] * 1000, 0)} µs per request → ratio ${r3(json.wallRatio[1])} (goal ≤ 1.05); ` +
+    `server CPU ${fmt(json.cpu[0], 1)} → ${fmt(json.cpu[1], 1)} µs/request (ratio ${r3(json.cpuRatio[1])})`,
 );
 console.log(
-  `  any one no-op middleware: ${fmt(json.wall[2] * 1000, 0)} µs (ratio ${fmt(json.wall[2] / json.wall[0], 3)}), server CPU ${fmt(json.cpu[2], 1)} µs (ratio ${fmt(json.cpu[2] / json.cpu[0], 3)}); ` +
-    `labelgate vs no-op: ${fmt(json.wall[1] / json.wall[2], 3)} wall, ${fmt(json.cpu[1] / json.cpu[2], 3)} CPU`,
+  `  any one no-op middleware: ${fmt(json.wall[2] * 1000, 0)} µs (ratio ${r3(json.wallRatio[2])}), server CPU ${fmt(json.cpu[2], 1)} µs (ratio ${r3(json.cpuRatio[2])})`,
 );
 console.log(
-  `  labelgate with routesOnly (reports marked by labelRoute): ${fmt(json.wall[3] * 1000, 0)} µs (ratio ${fmt(json.wall[3] / json.wall[0], 3)}), server CPU ${fmt(json.cpu[3], 1)} µs (ratio ${fmt(json.cpu[3] / json.cpu[0], 3)})`,
+  `  labelgate with routesOnly (reports marked by labelRoute): ${fmt(json.wall[3] * 1000, 0)} µs (ratio ${r3(json.wallRatio[3])}), server CPU ${fmt(json.cpu[3], 1)} µs (ratio ${r3(json.cpuRatio[3])})`,
 );
+console.log('  (ratios: median over rounds of each round\'s ratio to the plain app; each app in a server process of its own' + (PIN ? ', servers pinned to one core and the client to another)' : ')'));
 console.log(`  labelgate's own work on a pass-through response (in-process, no network): ${fmt(passThroughCost(), 2)} µs`);
 
 const csv = await compare('/export.csv', ROUNDS);

@@ -33,6 +33,7 @@ import { ResponseInterceptor, type InterceptHandlers } from './intercept-express
 import type { DownloadInfo } from './label-response.js';
 import { Download, applyPlanHeaders, header } from './express-download.js';
 import { closerFor } from './close.js';
+import { layerCoversNestedApps } from './express-apps.js';
 import { ROUTE_PROTOCOL_VERSION, refineTarget, routeOptionsFor, routeTargetOf, setRouteTarget, type RouteTarget } from './route-target.js';
 import type { AuditLogger } from './audit.js';
 import type { ResolvedRoute } from './options.js';
@@ -113,6 +114,10 @@ function routeName(route: ResolvedRoute<ExpressRequest>, req: ExpressRequest): s
 class RequestLabeling implements InterceptHandlers, RouteTarget {
   readonly version = ROUTE_PROTOCOL_VERSION;
   readonly interceptor: ResponseInterceptor;
+  /** labelRoute finds this request's state through the response's interceptor. */
+  get routeTarget(): RouteTarget {
+    return this;
+  }
   override: CompiledRouteOptions<ExpressRequest> | undefined;
   guarded: GuardedHeaders | undefined;
   private download: Download | undefined;
@@ -128,9 +133,10 @@ class RequestLabeling implements InterceptHandlers, RouteTarget {
     this.override = override;
     const readOnly = req.method === 'GET' || req.method === 'HEAD';
     this.guarded = readOnly && mayBeLabeled(settings, rule, override, path) ? guardRequest(req.headers) : undefined;
-    this.interceptor = new ResponseInterceptor(res, this);
+    // Through the prototype layer unless configured otherwise or an app in the router tree cannot get it.
+    const perResponse = settings.perResponseHooks || !layerCoversNestedApps((req as { app?: unknown }).app);
+    this.interceptor = new ResponseInterceptor(res, this, perResponse);
     if (readOnly && !this.guarded && hasGuardable(req.headers)) guardFileSends(res, (file, disposition, contentType) => this.fileInScope(file, disposition, contentType), () => this.guardNow());
-    setRouteTarget(res, this);
   }
 
   /** `res.sendFile`/`res.download` of a file that would be labeled: set Range and validators aside now. */

@@ -16,7 +16,6 @@
  */
 import type { ServerResponse } from 'node:http';
 import {
-  INTERCEPTOR,
   endWrapper,
   adoptHeaders,
   afterEnd,
@@ -24,9 +23,13 @@ import {
   writeHeadWrapper,
   writeWrapper,
   type AnyMethod,
+  prototypeHooks,
+  HOOKED,
+  hookOf,
   type HookTarget,
-  type Intercepted,
+  type Hooked,
 } from './response-hooks.js';
+import type { RouteTarget } from './route-target.js';
 
 type Callback = (err?: Error | null) => void;
 
@@ -102,6 +105,9 @@ export class ResponseInterceptor implements HookTarget {
   private appEndCallback: Callback | undefined;
   private owedDrain = false;
   private watching = false;
+  readonly routeTarget: RouteTarget | undefined;
+  /** Hooked through the prototype layer (no own properties on the response). */
+  readonly viaPrototype: boolean;
   /** @internal the layer below labelgate */
   readonly origWriteHead: AnyMethod;
   /** @internal */
@@ -109,12 +115,21 @@ export class ResponseInterceptor implements HookTarget {
   /** @internal */
   readonly origEnd: AnyMethod;
 
-  constructor(res: ServerResponse, handlers: InterceptHandlers) {
+  /** `perResponse`: always own-property wrappers (`responseHooks: 'per-response'`). */
+  constructor(res: ServerResponse, handlers: InterceptHandlers & { routeTarget?: RouteTarget }, perResponse = false) {
     this.res = res;
     this.handlers = handlers;
-    const r = res as Intercepted;
-    if (r[INTERCEPTOR]) throw new Error('labelgate: a response can only be intercepted once');
-    r[INTERCEPTOR] = this;
+    this.routeTarget = handlers.routeTarget;
+    if (hookOf(res)) throw new Error('labelgate: a response can only be intercepted once');
+    (res as Hooked)[HOOKED] = this;
+    const below = perResponse ? undefined : prototypeHooks(res);
+    this.viaPrototype = below !== undefined;
+    if (below) {
+      this.origWriteHead = below.writeHead;
+      this.origWrite = below.write;
+      this.origEnd = below.end;
+      return;
+    }
     this.origWriteHead = res.writeHead as AnyMethod;
     this.origWrite = res.write as AnyMethod;
     this.origEnd = res.end as AnyMethod;
@@ -147,16 +162,16 @@ export class ResponseInterceptor implements HookTarget {
     return Number.isSafeInteger(declared) && this.sentBytes >= declared;
   }
 
-  /** @internal wrapper bodies */
-  writeHeadCall(res: ServerResponse, args: IArguments): unknown {
+  /** @internal wrapper bodies (the pass-through cases were forwarded before they got here) */
+  writeHeadCall(res: ServerResponse, statusCode: unknown, reasonOrHeaders: unknown, headers: unknown): unknown {
     const mode = this.mode;
-    if (mode === 'pass' || mode === 'aborted') return this.origWriteHead.apply(res, args as unknown as unknown[]);
+    if (mode === 'pass' || mode === 'aborted') return this.origWriteHead.call(res, statusCode, reasonOrHeaders, headers);
     if (mode !== 'pending') return res;
-    const statusCode = args[0] as number;
-    const [reason, headers] = typeof args[1] === 'string' ? [args[1], args[2]] : [undefined, args[1]];
-    res.statusCode = statusCode;
-    if (reason !== undefined) res.statusMessage = reason;
-    adoptHeaders(res, headers);
+    res.statusCode = statusCode as number;
+    if (typeof reasonOrHeaders === 'string') {
+      res.statusMessage = reasonOrHeaders;
+      adoptHeaders(res, headers);
+    } else adoptHeaders(res, reasonOrHeaders);
     this.handlers.decide();
     const after = this.current();
     if (after === 'pass' || after === 'discard') return this.origWriteHead.call(res, res.statusCode);
@@ -164,32 +179,29 @@ export class ResponseInterceptor implements HookTarget {
   }
 
   /** @internal */
-  writeCall(res: ServerResponse, args: IArguments): boolean {
+  writeCall(res: ServerResponse, chunk: unknown, encoding: unknown, callback: unknown): boolean {
     if (this.mode === 'pass') {
-      if (this.countPassBytes && args[0]) {
-        const chunk = args[0];
-        this.passBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof args[1] === 'string' ? (args[1] as BufferEncoding) : 'utf8') : (chunk as Uint8Array).byteLength;
+      if (this.countPassBytes && chunk) {
+        this.passBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : (chunk as Uint8Array).byteLength;
       }
-      return this.origWrite.apply(res, args as unknown as unknown[]) as boolean;
+      return this.origWrite.call(res, chunk, encoding, callback) as boolean;
     }
-    if (this.mode === 'aborted') return this.origWrite.apply(res, args as unknown as unknown[]) as boolean;
+    if (this.mode === 'aborted') return this.origWrite.call(res, chunk, encoding, callback) as boolean;
     if (this.mode === 'pending') {
       this.handlers.decide();
-      if (this.current() === 'pass') return this.origWrite.apply(res, args as unknown as unknown[]) as boolean;
+      if (this.current() === 'pass') return this.origWrite.call(res, chunk, encoding, callback) as boolean;
     }
-    let [chunk, encoding, callback] = [args[0], args[1], args[2]];
     if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
     return this.onWrite(toBuffer(chunk, encoding as BufferEncoding | undefined), callback as Callback | undefined);
   }
 
   /** @internal */
-  endCall(res: ServerResponse, args: IArguments): unknown {
-    if (this.mode === 'pass' || this.mode === 'aborted') return this.origEnd.apply(res, args as unknown as unknown[]);
+  endCall(res: ServerResponse, chunk: unknown, encoding: unknown, callback: unknown): unknown {
+    if (this.mode === 'pass' || this.mode === 'aborted') return this.origEnd.call(res, chunk, encoding, callback);
     if (this.mode === 'pending') {
       this.handlers.decide();
-      if (this.current() === 'pass') return this.origEnd.apply(res, args as unknown as unknown[]);
+      if (this.current() === 'pass') return this.origEnd.call(res, chunk, encoding, callback);
     }
-    let [chunk, encoding, callback] = [args[0], args[1], args[2]];
     if (typeof chunk === 'function') [callback, chunk, encoding] = [chunk, undefined, undefined];
     else if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
     this.onEnd(chunk ? toBuffer(chunk, encoding as BufferEncoding | undefined) : undefined, callback as Callback | undefined);
@@ -205,11 +217,11 @@ export class ResponseInterceptor implements HookTarget {
   /** The interceptor of a response, if labelgate intercepts it. */
   /** Is the response intercepted (by this or another copy of labelgate)? */
   static isIntercepted(res: ServerResponse): boolean {
-    return (res as Intercepted)[INTERCEPTOR] !== undefined;
+    return hookOf(res) !== undefined;
   }
 
   static of(res: ServerResponse): ResponseInterceptor | undefined {
-    const target = (res as Intercepted)[INTERCEPTOR];
+    const target = hookOf(res);
     return target instanceof ResponseInterceptor ? target : undefined;
   }
 

@@ -103,6 +103,14 @@ export interface HttpLabelingOptions<Ctx> extends LabelerOptions, RouteLabelOpti
    * route's `memoryBytes`); above it, captures spill to temp files early. Default 64 MiB.
    */
   totalMemoryBytes?: number | undefined;
+  /**
+   * Express: how responses are hooked. `'auto'` (default): through one gated layer beneath
+   * Express's response prototype when nothing else wrapped the response first (no per-response
+   * property stores: cheaper for every response), else with own-property wrappers on the response
+   * as `compression` does. `'per-response'`: always own-property wrappers (Express's prototypes are
+   * never touched). See docs/http.md.
+   */
+  responseHooks?: 'auto' | 'per-response' | undefined;
 }
 
 /** Route options after validation and merging. */
@@ -276,6 +284,8 @@ export interface HttpSettings<Ctx> {
   requestId: ((ctx: Ctx) => string | undefined) | undefined;
   guardAllRequests: boolean;
   scanInWorker: boolean;
+  /** `responseHooks: 'per-response'`. */
+  perResponseHooks: boolean;
   /** The memory shared by all captures (`totalMemoryBytes`). */
   memoryPool: MemoryPool;
   /** `labelRoute` options compiled and checked against this labeler's policy, by options object. */
@@ -320,6 +330,8 @@ export function compileSettings<Ctx>(options: HttpLabelingOptions<Ctx> = {}, whe
   if (options.tempDir !== undefined && (typeof options.tempDir !== 'string' || options.tempDir === '')) invalid(`${where}.tempDir`, 'expected a directory path');
   const total = options.totalMemoryBytes;
   if (total !== undefined && !(Number.isSafeInteger(total) && total >= 0)) invalid(`${where}.totalMemoryBytes`, 'expected a non-negative integer (bytes)');
+  const hooks = options.responseHooks;
+  if (hooks !== undefined && hooks !== 'auto' && hooks !== 'per-response') invalid(`${where}.responseHooks`, "expected 'auto' or 'per-response'");
   if (options.labeler !== undefined && typeof options.labeler?.labelDocument !== 'function') {
     invalid(`${where}.labeler`, 'expected a labeler from createLabeler()');
   }
@@ -346,6 +358,7 @@ export function compileSettings<Ctx>(options: HttpLabelingOptions<Ctx> = {}, whe
     requestId: options.requestId,
     guardAllRequests: options.guardAllRequests === true,
     scanInWorker: options.scanInWorker !== false,
+    perResponseHooks: hooks === 'per-response',
     memoryPool: new MemoryPool(total ?? DEFAULT_TOTAL_MEMORY_BYTES),
     routeCache: new WeakMap(),
   };

@@ -1,9 +1,27 @@
 /**
- * How labelgate hooks a Node/Express response (used by `intercept-express.ts`): own-property
- * wrappers on that one response, as `compression` does. Nothing global is patched, so other
- * responses, servers and instrumentation (APM agents wrap the same methods) are never affected.
+ * How labelgate hooks a Node/Express response (used by `intercept-express.ts`). Two ways, with the
+ * same wrapper logic:
+ *
+ * - **Through Express's response prototype** (the default when it is safe). Express gives each
+ *   response a new prototype (`app.response` → Express's `response` object →
+ *   `http.ServerResponse.prototype`), after which V8 no longer caches property additions on it:
+ *   every own property stored on the response copies its 45-entry map (~1.7 µs each, measured),
+ *   so own-property wrappers cost every response 5 µs or more. Instead, labelgate inserts one
+ *   gated layer between Express's `response` object and `http.ServerResponse.prototype`, once per
+ *   copy of Express. Its methods forward at once (one property lookup) unless the response has a
+ *   labelgate interceptor that hooks through it; so other responses, other apps of the same
+ *   Express copy and other servers behave exactly as before. Mounted sub-apps keep the layer:
+ *   Express chains a mounted app's `response` to its parent's (on 'mount') and restores the
+ *   parent's when leaving it. Nothing of Node's is modified, and Node's methods are looked up at
+ *   call time (instrumentation that wraps them later still runs).
+ * - **Own-property wrappers on that one response**, as `compression` does: when something has
+ *   already wrapped the response (e.g. `compression` registered earlier, which must see labeled
+ *   bytes, or an APM agent), when the response has no Express prototype (plain `node:http`),
+ *   when a prototype above the layer defines these methods itself, or with
+ *   `responseHooks: 'per-response'`.
  */
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { ServerResponse as NodeServerResponse, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import type { RouteTarget } from './route-target.js';
 
 // The original methods are called with whatever arguments the app passed.
 export type AnyMethod = (this: ServerResponse, ...args: unknown[]) => unknown;
@@ -11,44 +29,158 @@ export type AnyMethod = (this: ServerResponse, ...args: unknown[]) => unknown;
 /** What the wrappers call into (the interceptor of one response). */
 export interface HookTarget {
   readonly mode: string;
+  /** Where `labelRoute` hands its options for this response (the middleware's request state). */
+  readonly routeTarget: RouteTarget | undefined;
+  /** Hooked through the prototype layer (else through own-property wrappers). */
+  readonly viaPrototype: boolean;
   readonly origWriteHead: AnyMethod;
   readonly origWrite: AnyMethod;
   readonly origEnd: AnyMethod;
-  writeHeadCall(res: ServerResponse, args: IArguments): unknown;
-  writeCall(res: ServerResponse, args: IArguments): boolean;
-  endCall(res: ServerResponse, args: IArguments): unknown;
+  // Called while labelgate handles the response. Arguments are passed by name, not as `arguments`
+  // (handing `arguments` on makes V8 allocate it; forwarding it with apply does not).
+  writeHeadCall(res: ServerResponse, statusCode: unknown, reasonOrHeaders: unknown, headers: unknown): unknown;
+  writeCall(res: ServerResponse, chunk: unknown, encoding: unknown, callback: unknown): boolean;
+  endCall(res: ServerResponse, chunk: unknown, encoding: unknown, callback: unknown): unknown;
 }
 
-// Symbol.for: a second copy of labelgate (ESM and CJS builds both loaded) sees the first one's interceptor.
-export const INTERCEPTOR = Symbol.for('labelgate.interceptor');
-export type Intercepted = ServerResponse & { [INTERCEPTOR]?: HookTarget };
+/**
+ * The one property labelgate stores on a hooked response: its interceptor. Symbol.for, so the ESM
+ * and the CommonJS build (both loaded when an app mixes `import` and `require`) see each other's.
+ * One property, because each property added to an Express response copies its map (see above);
+ * a WeakMap entry instead measured about twice that (ephemeron bookkeeping in every scavenge).
+ */
+export const HOOKED = Symbol.for('labelgate.interceptor');
+export type Hooked = ServerResponse & { [HOOKED]?: HookTarget };
+
+/** The interceptor of a response (of this or another copy of labelgate), if it is hooked. */
+export function hookOf(res: object): HookTarget | undefined {
+  return (res as Hooked)[HOOKED];
+}
+
+/** The methods below labelgate for one response. */
+export interface Originals {
+  writeHead: AnyMethod;
+  write: AnyMethod;
+  end: AnyMethod;
+}
 
 // Own-property wrappers: labelgate sits between the app and whatever was there before (Node's
 // methods, or a wrapper such as `compression` registered earlier, which then sees labeled bytes).
-export function writeHeadWrapper(this: Intercepted) {
-  const i = this[INTERCEPTOR]!;
+export function writeHeadWrapper(this: Hooked, a?: unknown, b?: unknown, c?: unknown) {
+  const i = (this as Hooked)[HOOKED]!;
   // eslint-disable-next-line prefer-rest-params
   if (i.mode === 'pass' || i.mode === 'aborted') return i.origWriteHead.apply(this, arguments as unknown as unknown[]);
   // eslint-disable-next-line prefer-rest-params
-  return i.writeHeadCall(this, arguments);
+  return i.writeHeadCall(this, a, b, c);
 }
-export function writeWrapper(this: Intercepted) {
-  const i = this[INTERCEPTOR]!;
+export function writeWrapper(this: Hooked, a?: unknown, b?: unknown, c?: unknown) {
+  const i = (this as Hooked)[HOOKED]!;
   // eslint-disable-next-line prefer-rest-params
   if (i.mode === 'pass' || i.mode === 'aborted') return i.origWrite.apply(this, arguments as unknown as unknown[]);
   // eslint-disable-next-line prefer-rest-params
-  return i.writeCall(this, arguments);
+  return i.writeCall(this, a, b, c);
 }
-export function endWrapper(this: Intercepted) {
-  const i = this[INTERCEPTOR]!;
+export function endWrapper(this: Hooked, a?: unknown, b?: unknown, c?: unknown) {
+  const i = (this as Hooked)[HOOKED]!;
   // eslint-disable-next-line prefer-rest-params
   if (i.mode === 'pass' || i.mode === 'aborted') return i.origEnd.apply(this, arguments as unknown as unknown[]);
   // eslint-disable-next-line prefer-rest-params
-  return i.endCall(this, arguments);
+  return i.endCall(this, a, b, c);
 }
 // No flushHeaders wrapper: Node's flushHeaders calls writeHead (through _implicitHeader), which
-// decides; with the headers held, its flush writes nothing. Every own-property wrapper costs each
-// response a few µs in V8, so there are only the three that are needed.
+// decides; with the headers held, its flush writes nothing.
+
+// Both builds of labelgate (ESM and CommonJS) recognize the layer by this brand and share it.
+const LAYER = Symbol.for('labelgate.responseLayer.v1');
+const NODE_PROTO = NodeServerResponse.prototype as unknown as Record<string, AnyMethod>;
+
+function hasOwn(o: object, key: PropertyKey): boolean {
+  return Object.prototype.hasOwnProperty.call(o, key);
+}
+function definesHooked(o: object): boolean {
+  return hasOwn(o, 'writeHead') || hasOwn(o, 'write') || hasOwn(o, 'end');
+}
+
+/** The gated layer: forwards to Node's methods (looked up per call) unless the response is hooked through it. */
+function createLayer(): object {
+  const next = NODE_PROTO;
+  const hooked = (res: Hooked): HookTarget | undefined => {
+    const i = (res as Hooked)[HOOKED];
+    return i !== undefined && i.viaPrototype && i.mode !== 'pass' && i.mode !== 'aborted' ? i : undefined;
+  };
+  const layer = Object.create(next) as object;
+  Object.defineProperties(layer, {
+    [LAYER]: { value: true },
+    writeHead: {
+      configurable: true,
+      writable: true,
+      value: function writeHead(this: Hooked, a?: unknown, b?: unknown, c?: unknown) {
+        const i = hooked(this);
+        // eslint-disable-next-line prefer-rest-params
+        return i === undefined ? next.writeHead!.apply(this, arguments as unknown as unknown[]) : i.writeHeadCall(this, a, b, c);
+      },
+    },
+    write: {
+      configurable: true,
+      writable: true,
+      value: function write(this: Hooked, a?: unknown, b?: unknown, c?: unknown) {
+        const i = hooked(this);
+        // eslint-disable-next-line prefer-rest-params
+        return i === undefined ? next.write!.apply(this, arguments as unknown as unknown[]) : i.writeCall(this, a, b, c);
+      },
+    },
+    end: {
+      configurable: true,
+      writable: true,
+      value: function end(this: Hooked, a?: unknown, b?: unknown, c?: unknown) {
+        const i = hooked(this);
+        // eslint-disable-next-line prefer-rest-params
+        return i === undefined ? next.end!.apply(this, arguments as unknown as unknown[]) : i.endCall(this, a, b, c);
+      },
+    },
+  });
+  return layer;
+}
+let ownLayer: object | undefined;
+
+const BELOW_LAYER: Originals = { writeHead: NODE_PROTO.writeHead!, write: NODE_PROTO.write!, end: NODE_PROTO.end! };
+
+/**
+ * Make sure the layer is in the prototype chain from `start` up to `http.ServerResponse.prototype`
+ * (inserting it beneath the last object before Node's prototype: Express's `response` of that
+ * copy), with nothing in between that defines `writeHead`/`write`/`end` itself. False when that
+ * cannot be ensured (no Node prototype in the chain, a frozen object, methods defined above).
+ */
+export function ensureLayerBeneath(start: object | null): boolean {
+  let o = start;
+  for (let depth = 0; depth < 32 && o !== null; depth++) {
+    if (hasOwn(o, LAYER)) return true;
+    // A prototype (e.g. an extended app.response) defines these itself: it may not call down the chain.
+    if (definesHooked(o)) return false;
+    const up = Object.getPrototypeOf(o) as object | null;
+    if (up === NODE_PROTO) {
+      if (!Object.isExtensible(o)) return false;
+      ownLayer ??= createLayer();
+      Object.setPrototypeOf(o, ownLayer);
+      return true;
+    }
+    o = up;
+  }
+  return false;
+}
+
+/**
+ * Can this response be hooked through the prototype layer? Installs the layer under the response's
+ * Express prototype on first use. Returns the methods below the layer, or `undefined` when
+ * own-property wrappers are needed (see the module comment for when).
+ */
+export function prototypeHooks(res: ServerResponse): Originals | undefined {
+  if (definesHooked(res)) return undefined;
+  const proto = Object.getPrototypeOf(res) as object | null;
+  // Plain node:http: no prototype swap, so own properties are cheap there.
+  if (proto === NODE_PROTO || proto === null) return undefined;
+  return ensureLayerBeneath(proto) ? BELOW_LAYER : undefined;
+}
 
 /** Write-path helpers shared by the interceptor. */
 export function toBuffer(chunk: unknown, encoding: BufferEncoding | undefined): Buffer {

@@ -3,11 +3,12 @@
  * `compression` position) sees the labeled bytes; inner wrappers run before the capture; mounted
  * sub-apps (which swap the response prototype), even of another Express copy, stay covered.
  */
+import http from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RequestHandler } from 'express';
 import request from 'supertest';
 import { expressLabeling, labelRoute } from '../../src/http/express.js';
-import { EXPRESS_VERSIONS, captureLogs, luhnCards, parseSensitivityLabel, tempDir, testLabeler } from './helpers.js';
+import { EXPRESS_VERSIONS, captureLogs, isHooked, luhnCards, parseSensitivityLabel, tempDir, testLabeler } from './helpers.js';
 
 const dir = tempDir();
 afterAll(() => dir.cleanup());
@@ -88,5 +89,104 @@ describe.each(EXPRESS_VERSIONS)('%s: layering', (_name, express) => {
     app.use('/sub', sub);
     const res = await request(app).get('/sub/r.csv');
     expect(parseSensitivityLabel(res.headers['sensitivity-label'] as string).name).toBe('Secret');
+  });
+
+  it.each(EXPRESS_VERSIONS)('an app of %s called as a plain handler (not mounted with app.use) is covered', async (_sub, subExpress) => {
+    const app = express();
+    app.use(expressLabeling(options()));
+    const viaRouter = subExpress();
+    viaRouter.get('/r.csv', (_req, res) => {
+      res.type('csv').send(MANY);
+    });
+    const asHandler = subExpress();
+    asHandler.use((_req, res) => {
+      res.type('csv').send(MANY);
+    });
+    const router = express.Router();
+    router.use(viaRouter as unknown as RequestHandler);
+    app.use('/router', router);
+    app.get('/handler.csv', asHandler as unknown as RequestHandler);
+    for (const path of ['/router/r.csv', '/handler.csv']) {
+      const res = await request(app).get(path);
+      expect(parseSensitivityLabel(res.headers['sensitivity-label'] as string).name, path).toBe('Secret');
+      expect(res.text).toBe(MANY);
+    }
+  });
+});
+
+const SR_PROTO = http.ServerResponse.prototype;
+const LAYER = Symbol.for('labelgate.responseLayer.v1');
+const ownHooks = (res: object) => ['writeHead', 'write', 'end'].filter((k) => Object.prototype.hasOwnProperty.call(res, k));
+
+describe.each(EXPRESS_VERSIONS)('%s: how a response is hooked', (_name, express) => {
+  const options = () => ({ labeler: testLabeler(), logger: captureLogs().logger, tempDir: dir.path });
+
+  it("by default through one gated layer beneath Express's response object: nothing is stored on the response", async () => {
+    const seen: { own: string[]; registered: boolean }[] = [];
+    const app = express();
+    app.use(expressLabeling(options()));
+    app.get('/r.csv', (_req, res) => {
+      res.type('csv').send(MANY);
+      seen.push({ own: ownHooks(res), registered: isHooked(res) });
+    });
+    const res = await request(app).get('/r.csv');
+    expect(parseSensitivityLabel(res.headers['sensitivity-label'] as string).name).toBe('Secret');
+    expect(seen).toEqual([{ own: [], registered: true }]);
+    // The chain: app.response → Express's response → labelgate's layer → http.ServerResponse.prototype.
+    const expressResponse = Object.getPrototypeOf(app.response) as object;
+    const layer = Object.getPrototypeOf(expressResponse) as Record<symbol, unknown>;
+    expect(layer[LAYER]).toBe(true);
+    expect(Object.getPrototypeOf(layer)).toBe(SR_PROTO);
+  });
+
+  it('the layer is inert for apps without labelgate: same bytes, same headers, no registration', async () => {
+    const labeled = express();
+    labeled.use(expressLabeling(options()));
+    labeled.get('/r.csv', (_req, res) => res.type('csv').send(MANY));
+    await request(labeled).get('/r.csv'); // the layer is in place from here on
+    const registered: boolean[] = [];
+    const other = express();
+    other.get('/r.csv', (_req, res) => {
+      res.type('csv');
+      res.write(MANY.slice(0, 10));
+      res.end(MANY.slice(10));
+      registered.push(isHooked(res));
+    });
+    const res = await request(other).get('/r.csv');
+    expect(res.headers['sensitivity-label']).toBeUndefined();
+    expect(res.headers['msip_labels']).toBeUndefined();
+    expect(res.text).toBe(MANY);
+    expect(registered).toEqual([false]);
+  });
+
+  it("responseHooks: 'per-response' wraps the response itself and leaves Express's prototypes alone", async () => {
+    const seen: string[][] = [];
+    const app = express();
+    app.use(expressLabeling({ ...options(), responseHooks: 'per-response' }));
+    app.get('/r.csv', (_req, res, next) => {
+      seen.push(ownHooks(res));
+      next();
+    }, (_req, res) => res.type('csv').send(MANY));
+    const res = await request(app).get('/r.csv');
+    expect(parseSensitivityLabel(res.headers['sensitivity-label'] as string).name).toBe('Secret');
+    expect(seen).toEqual([['writeHead', 'write', 'end']]);
+    expect(() => expressLabeling({ ...options(), responseHooks: 'global' as never })).toThrow(/responseHooks/);
+  });
+
+  it('an app that defines its own res.end on app.response gets own-property wrappers (its end may not call down the chain)', async () => {
+    const seen: string[][] = [];
+    const app = express();
+    const below = Object.getPrototypeOf(app.response) as { end: (...a: unknown[]) => unknown };
+    (app.response as unknown as Record<string, unknown>).end = function (this: unknown, ...args: unknown[]) {
+      return below.end.apply(this, args);
+    };
+    app.use(expressLabeling(options()));
+    app.get('/r.csv', (_req, res, next) => {
+      seen.push(ownHooks(res));
+      next();
+    }, (_req, res) => res.type('csv').send(MANY));
+    const res = await request(app).get('/r.csv');
+    expect(parseSensitivityLabel(res.headers['sensitivity-label'] as string).name).toBe('Secret');
+    expect(seen).toEqual([['writeHead', 'write', 'end']]);
   });
 });

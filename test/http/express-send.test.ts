@@ -12,7 +12,7 @@ import { expressLabeling, labelRoute } from '../../src/http/express.js';
 import { handlerById } from '../../src/formats/registry.js';
 import { classify } from '../../src/classify/index.js';
 import { customTypeSchema } from '../../src/policy/schema.js';
-import { EXPRESS_VERSIONS, LABEL, captureLogs, customersCsv, luhnCards, parseSensitivityLabel, tempDir, testLabeler, testPolicy, waitFor } from './helpers.js';
+import { EXPRESS_HOOK_MATRIX, EXPRESS_VERSIONS, LABEL, captureLogs, customersCsv, isHooked, luhnCards, parseSensitivityLabel, tempDir, testLabeler, testPolicy, waitFor } from './helpers.js';
 
 const CSV_CONFIDENTIAL = customersCsv(50, { cards: 1 });
 const CSV_PLAIN = customersCsv(50);
@@ -34,7 +34,7 @@ function pdfBytes(): Promise<Buffer> {
   });
 }
 
-describe.each(EXPRESS_VERSIONS)('%s: send styles', (_name, express) => {
+describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): send styles', (_name, responseHooks, express) => {
   const dir = tempDir();
   const files = tempDir();
   const csvPath = join(files.path, 'customers.csv');
@@ -52,7 +52,7 @@ describe.each(EXPRESS_VERSIONS)('%s: send styles', (_name, express) => {
   function app() {
     const logs = captureLogs();
     const a = express();
-    a.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path }));
+    a.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, responseHooks }));
     a.get('/send.csv', (_req, res) => {
       res.type('csv').send(CSV_CONFIDENTIAL);
     });
@@ -278,8 +278,8 @@ describe.each(EXPRESS_VERSIONS)('%s: per-route options', (_name, express) => {
     const a = express();
     a.use(expressLabeling({ labeler: testLabeler(), routesOnly: true, tempDir: dir.path, logger: logs.logger }));
     const note = (name: string) => (_req: unknown, res: { write: unknown }, next: () => void) => {
-      // Node's own method lives on the prototype; labelgate's wrapper would be an own property.
-      wrapped[name] = Object.prototype.hasOwnProperty.call(res, 'write');
+      // labelgate marks every response it hooks (whichever way it hooks it) with one shared symbol.
+      wrapped[name] = isHooked(res as object);
       next();
     };
     a.get('/hr.csv', labelRoute({ minimumLabel: 'Confidential' }), note('hr'), (_req, res) => {

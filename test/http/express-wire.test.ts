@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expressLabeling } from '../../src/http/express.js';
 import { fixture } from '../helpers/documents.js';
-import { EXPRESS_VERSIONS, PLANTED, captureLogs, customersCsv, get, listen, parseSensitivityLabel, tempDir, testLabeler, type Running } from './helpers.js';
+import { EXPRESS_HOOK_MATRIX, EXPRESS_VERSIONS, PLANTED, captureLogs, customersCsv, get, listen, parseSensitivityLabel, tempDir, testLabeler, type Running } from './helpers.js';
 
 const CSV = customersCsv(40, { cards: 2 });
 const CARD = PLANTED.cards[0];
@@ -32,7 +32,7 @@ describe('magic bytes never override a declared text type', () => {
   });
 });
 
-describe.each(EXPRESS_VERSIONS)('%s: wire details', (_name, express) => {
+describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): wire details', (_name, responseHooks, express) => {
   const dir = tempDir();
   const files = tempDir();
   const pdfPath = join(files.path, 'memo.pdf');
@@ -48,7 +48,7 @@ describe.each(EXPRESS_VERSIONS)('%s: wire details', (_name, express) => {
       res.on('finish', () => seen.push({ url: req.url, range: req.headers.range, inm: req.headers['if-none-match'], ims: req.headers['if-modified-since'] }));
       next();
     });
-    app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path }));
+    app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, responseHooks }));
     app.get('/notes.csv', (_req, res) => {
       res.type('csv').send(`%PDF-1.7 my note,${CARD}\nbob,5555555555554444\n`);
     });

@@ -260,6 +260,14 @@ export const EXPRESS_VERSIONS: [string, typeof express5][] = [
 ];
 
 /**
+ * Express 5 and 4, each with both ways of hooking a response: through the gated prototype layer
+ * (`'auto'`, the default) and with own-property wrappers (`'per-response'`).
+ */
+export const EXPRESS_HOOK_MATRIX: [string, 'auto' | 'per-response', typeof express5][] = EXPRESS_VERSIONS.flatMap(
+  ([name, express]) => (['auto', 'per-response'] as const).map((hooks): [string, 'auto' | 'per-response', typeof express5] => [name, hooks, express]),
+);
+
+/**
  * GET `path` on a fresh connection and hang up as soon as Content-Length bytes have arrived —
  * possibly before the server has called end(). Resolves with the declared length.
  */
@@ -278,4 +286,9 @@ export function readAllThenHangUp(port: number, path: string): Promise<number> {
     });
     req.on('error', reject);
   });
+}
+
+/** Is the response hooked by labelgate (either way)? Its one property, shared by both builds. */
+export function isHooked(res: object): boolean {
+  return (res as Record<symbol, unknown>)[Symbol.for('labelgate.interceptor')] !== undefined;
 }
