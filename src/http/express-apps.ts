@@ -8,11 +8,11 @@
  * that every such app in the router tree has the layer beneath its response too.
  *
  * The tree is walked again when the app's top-level stack grows (routes are usually all added
- * before the first request). An app that a handler calls itself (`(req, res, next) =>
- * otherApp(req, res, next)`) cannot be seen here; docs/http.md says to use
- * `responseHooks: 'per-response'` then.
+ * before the first request). Apps the walk cannot see (inside a mounted sub-app, added to a nested
+ * router later, called by a handler) are covered when their copy of Express was loaded before the
+ * app's first request: every loaded copy gets the layer then (`layerBeneathLoadedExpressCopies`).
  */
-import { ensureLayerBeneath } from './response-hooks.js';
+import { ensureLayerBeneath, layerBeneathLoadedExpressCopies } from './response-hooks.js';
 
 interface LayerLike {
   handle?: unknown;
@@ -28,6 +28,8 @@ interface ExpressAppLike {
 
 // Top-level stack length of each app at its last walk.
 const walked = new WeakMap<object, number>();
+// Whether every Express copy loaded when labelgate met the app has the layer.
+const copiesCovered = new WeakMap<object, boolean>();
 
 function isApp(value: unknown): value is ExpressAppLike {
   return typeof value === 'function' && typeof (value as ExpressAppLike).handle === 'function' && typeof (value as ExpressAppLike).set === 'function';
@@ -53,8 +55,16 @@ function stackOf(app: ExpressAppLike): LayerLike[] | undefined {
  */
 export function layerCoversNestedApps(app: unknown): boolean {
   if (!isApp(app)) return true;
+  // First meeting with this app: every Express copy loaded by now gets the layer (remembered: the
+  // module cache is walked once per app).
+  let copies = copiesCovered.get(app);
+  if (copies === undefined) copiesCovered.set(app, (copies = layerBeneathLoadedExpressCopies()));
+  if (!copies) return false;
   const stack = stackOf(app);
-  if (!stack) return true;
+  if (!stack) {
+    walked.set(app, -1);
+    return true;
+  }
   if (walked.get(app) === stack.length) return true;
   const ok = walkStack(stack, new Set([app]));
   // Only a successful walk is remembered: a failing one is repeated (and answered the same way).

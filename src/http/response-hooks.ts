@@ -21,6 +21,8 @@
  *   `responseHooks: 'per-response'`.
  */
 import { ServerResponse as NodeServerResponse, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { RouteTarget } from './route-target.js';
 
 // The original methods are called with whatever arguments the app passed.
@@ -143,7 +145,47 @@ function createLayer(): object {
 }
 let ownLayer: object | undefined;
 
-const BELOW_LAYER: Originals = { writeHead: NODE_PROTO.writeHead!, write: NODE_PROTO.write!, end: NODE_PROTO.end! };
+// Node's methods, looked up per call (instrumentation may wrap them after labelgate was loaded).
+const BELOW_LAYER: Originals = {
+  writeHead(this: ServerResponse) {
+    // eslint-disable-next-line prefer-rest-params
+    return NODE_PROTO.writeHead!.apply(this, arguments as unknown as unknown[]);
+  },
+  write(this: ServerResponse) {
+    // eslint-disable-next-line prefer-rest-params
+    return NODE_PROTO.write!.apply(this, arguments as unknown as unknown[]);
+  },
+  end(this: ServerResponse) {
+    // eslint-disable-next-line prefer-rest-params
+    return NODE_PROTO.end!.apply(this, arguments as unknown as unknown[]);
+  },
+};
+
+/**
+ * Put the layer beneath every copy of Express loaded in the process (each copy's `response`
+ * module object, found in the CommonJS module cache by its shape: Express is CommonJS, also when
+ * imported). An app of another copy can take a response over in ways no router walk sees (an app
+ * used as a handler inside a mounted sub-app, a handler calling it): its prototype chain still
+ * passes through the layer then. Called when labelgate first meets an app; a copy bundled into
+ * another module, or loaded only after that, is not found (docs/http.md).
+ */
+export function layerBeneathLoadedExpressCopies(): boolean {
+  let ok = true;
+  let cache: Record<string, { exports?: unknown } | undefined>;
+  try {
+    cache = createRequire(join(process.cwd(), 'labelgate.js')).cache as typeof cache;
+  } catch {
+    return true;
+  }
+  for (const key of Object.keys(cache)) {
+    const exported = cache[key]?.exports as Record<string, unknown> | undefined;
+    if (!exported || typeof exported !== 'object' || typeof exported.sendFile !== 'function' || typeof exported.send !== 'function') continue;
+    const up = Object.getPrototypeOf(exported) as object | null;
+    if (up !== NODE_PROTO && !(up !== null && hasOwn(up, LAYER))) continue;
+    if (!ensureLayerBeneath(exported)) ok = false;
+  }
+  return ok;
+}
 
 /**
  * Make sure the layer is in the prototype chain from `start` up to `http.ServerResponse.prototype`
