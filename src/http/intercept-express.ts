@@ -214,12 +214,12 @@ export class ResponseInterceptor implements HookTarget {
     this.queue.push(item);
   }
 
-  /** The interceptor of a response, if labelgate intercepts it. */
   /** Is the response intercepted (by this or another copy of labelgate)? */
   static isIntercepted(res: ServerResponse): boolean {
     return hookOf(res) !== undefined;
   }
 
+  /** The interceptor of a response, if this copy of labelgate intercepts it. */
   static of(res: ServerResponse): ResponseInterceptor | undefined {
     const target = hookOf(res);
     return target instanceof ResponseInterceptor ? target : undefined;

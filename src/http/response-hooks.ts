@@ -107,7 +107,7 @@ function definesHooked(o: object): boolean {
 function createLayer(): object {
   const next = NODE_PROTO;
   const hooked = (res: Hooked): HookTarget | undefined => {
-    const i = (res as Hooked)[HOOKED];
+    const i = res[HOOKED];
     return i !== undefined && i.viaPrototype && i.mode !== 'pass' && i.mode !== 'aborted' ? i : undefined;
   };
   const layer = Object.create(next) as object;
