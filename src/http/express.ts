@@ -34,7 +34,8 @@ import type { DownloadInfo } from './label-response.js';
 import { Download, applyPlanHeaders, header } from './express-download.js';
 import { closerFor } from './close.js';
 import { layerCoversNestedApps } from './express-apps.js';
-import { ROUTE_PROTOCOL_VERSION, refineTarget, routeOptionsFor, routeTargetOf, setRouteTarget, type RouteTarget } from './route-target.js';
+import { ROUTE_PROTOCOL_VERSION, refineTarget, routeOptionsFor, type RouteTarget } from './route-target.js';
+import { claimDeferred, claimOf, DEFERRED, type ResponseClaim } from './response-hooks.js';
 import type { AuditLogger } from './audit.js';
 import type { ResolvedRoute } from './options.js';
 
@@ -129,13 +130,14 @@ class RequestLabeling implements InterceptHandlers, RouteTarget {
     readonly rule: ReturnType<typeof matchRule<ExpressRequest>>,
     override: CompiledRouteOptions<ExpressRequest> | undefined,
     readonly path: string,
+    unclaimed = false,
   ) {
     this.override = override;
     const readOnly = req.method === 'GET' || req.method === 'HEAD';
     this.guarded = readOnly && mayBeLabeled(settings, rule, override, path) ? guardRequest(req.headers) : undefined;
     // Through the prototype layer unless configured otherwise or an app in the router tree cannot get it.
     const perResponse = settings.perResponseHooks || !layerCoversNestedApps((req as { app?: unknown }).app);
-    this.interceptor = new ResponseInterceptor(res, this, perResponse);
+    this.interceptor = new ResponseInterceptor(res, this, perResponse, unclaimed);
     if (readOnly && !this.guarded && hasGuardable(req.headers)) guardFileSends(res, (file, disposition, contentType) => this.fileInScope(file, disposition, contentType), () => this.guardNow());
   }
 
@@ -261,12 +263,17 @@ function install(settings: HttpSettings<ExpressRequest>, req: ExpressRequest, re
 
 /**
  * `routesOnly` and no rule of the match table for this request: only a `labelRoute` further down
- * can bring it in scope. Until one does, the response is not wrapped at all (wrapping costs every
- * response a few µs in V8); the request carries this small target, and the route's `labelRoute`
- * installs the interceptor with this middleware's settings.
+ * can bring it in scope. Until one does, the response is not hooked: it carries this claim instead
+ * of an interceptor (in the same one property), and the route's `labelRoute` installs the
+ * interceptor with this middleware's settings.
  */
-class DeferredRequest implements RouteTarget {
+class DeferredRequest implements RouteTarget, ResponseClaim {
   readonly version = ROUTE_PROTOCOL_VERSION;
+  readonly mode = DEFERRED;
+  readonly viaPrototype = false;
+  get routeTarget(): RouteTarget {
+    return this;
+  }
 
   constructor(
     private readonly settings: HttpSettings<ExpressRequest>,
@@ -290,12 +297,12 @@ export function expressLabeling(options: ExpressLabelingOptions = {}): ExpressLa
     const r = req as ExpressRequest;
     // The first middleware owns the request, also while it defers (routesOnly): a later one
     // (e.g. router-level, with other settings) steps aside, as it does for a wrapped response.
-    if (!ResponseInterceptor.isIntercepted(res) && !routeTargetOf(r)) {
+    if (claimOf(res) === undefined) {
       // The path and the match table are consulted once per request (a rule's function may be the app's).
       const path = pathOf(r);
       const rule = settings.rules.length > 0 ? matchRule(settings, r.method ?? 'GET', path, r) : undefined;
-      if (rule || !settings.routesOnly || settings.guardAllRequests) new RequestLabeling(settings, r, res, rule, undefined, path);
-      else setRouteTarget(r, new DeferredRequest(settings, r, res));
+      if (rule || !settings.routesOnly || settings.guardAllRequests) new RequestLabeling(settings, r, res, rule, undefined, path, true);
+      else claimDeferred(res, new DeferredRequest(settings, r, res));
     }
     next();
   };
@@ -327,8 +334,8 @@ export function labelRoute(options: LabelRouteOptions = {}): (req: IncomingMessa
     const r = req as ExpressRequest;
     const where = `labelRoute options (route ${r.method ?? 'GET'} ${routePathOf(r)})`;
     try {
-      // The middleware's target: on the response once it is wrapped, on the request while deferred.
-      const target = routeTargetOf(res) ?? routeTargetOf(r);
+      // The middleware's target: its claim on the response (an interceptor, or a deferral).
+      const target = claimOf(res)?.routeTarget;
       if (target) refineTarget(target, routeOptions, where);
       else if (!ResponseInterceptor.isIntercepted(res)) {
         standalone ??= compileSettings<ExpressRequest>({ labeler, logger, tempDir }, 'labelRoute options');

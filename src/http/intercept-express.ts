@@ -115,12 +115,17 @@ export class ResponseInterceptor implements HookTarget {
   /** @internal */
   readonly origEnd: AnyMethod;
 
-  /** `perResponse`: always own-property wrappers (`responseHooks: 'per-response'`). */
-  constructor(res: ServerResponse, handlers: InterceptHandlers & { routeTarget?: RouteTarget }, perResponse = false) {
+  /**
+   * `perResponse`: always own-property wrappers (`responseHooks: 'per-response'`). `unclaimed`:
+   * the caller has just seen that nothing claims the response (one lookup per request, not two:
+   * each property lookup on an Express response is a cache miss, its map being its own).
+   */
+  constructor(res: ServerResponse, handlers: InterceptHandlers & { routeTarget?: RouteTarget }, perResponse = false, unclaimed = false) {
     this.res = res;
     this.handlers = handlers;
     this.routeTarget = handlers.routeTarget;
-    if (hookOf(res)) throw new Error('labelgate: a response can only be intercepted once');
+    // A deferral (routesOnly) is replaced; a second interceptor is a bug.
+    if (!unclaimed && hookOf(res) !== undefined) throw new Error('labelgate: a response can only be intercepted once');
     (res as Hooked)[HOOKED] = this;
     const below = perResponse ? undefined : prototypeHooks(res);
     this.viaPrototype = below !== undefined;
@@ -214,7 +219,7 @@ export class ResponseInterceptor implements HookTarget {
     this.queue.push(item);
   }
 
-  /** Is the response intercepted (by this or another copy of labelgate)? */
+  /** Is the response intercepted (by this or another copy of labelgate)? A deferral is not. */
   static isIntercepted(res: ServerResponse): boolean {
     return hookOf(res) !== undefined;
   }

@@ -28,13 +28,24 @@ import type { RouteTarget } from './route-target.js';
 // The original methods are called with whatever arguments the app passed.
 export type AnyMethod = (this: ServerResponse, ...args: unknown[]) => unknown;
 
-/** What the wrappers call into (the interceptor of one response). */
-export interface HookTarget {
+/**
+ * What a labelgate middleware leaves on a response it owns: its interceptor, or — while it defers
+ * (`routesOnly`, until a `labelRoute` says the route is a report) — a claim in mode `'deferred'`
+ * that hooks nothing. Later middlewares of any labelgate copy see the response is taken.
+ */
+export interface ResponseClaim {
   readonly mode: string;
   /** Where `labelRoute` hands its options for this response (the middleware's request state). */
   readonly routeTarget: RouteTarget | undefined;
-  /** Hooked through the prototype layer (else through own-property wrappers). */
+  /** Hooked through the prototype layer (else through own-property wrappers, or not hooked). */
   readonly viaPrototype: boolean;
+}
+
+/** Mode of a claim that hooks nothing yet. */
+export const DEFERRED = 'deferred';
+
+/** What the wrappers call into (the interceptor of one response). */
+export interface HookTarget extends ResponseClaim {
   readonly origWriteHead: AnyMethod;
   readonly origWrite: AnyMethod;
   readonly origEnd: AnyMethod;
@@ -52,11 +63,22 @@ export interface HookTarget {
  * a WeakMap entry instead measured about twice that (ephemeron bookkeeping in every scavenge).
  */
 export const HOOKED = Symbol.for('labelgate.interceptor');
-export type Hooked = ServerResponse & { [HOOKED]?: HookTarget };
+export type Hooked = ServerResponse & { [HOOKED]?: ResponseClaim };
+
+/** The claim on a response (of this or another copy of labelgate): an interceptor or a deferral. */
+export function claimOf(res: object): ResponseClaim | undefined {
+  return (res as Hooked)[HOOKED];
+}
 
 /** The interceptor of a response (of this or another copy of labelgate), if it is hooked. */
 export function hookOf(res: object): HookTarget | undefined {
-  return (res as Hooked)[HOOKED];
+  const claim = (res as Hooked)[HOOKED];
+  return claim === undefined || claim.mode === DEFERRED ? undefined : (claim as HookTarget);
+}
+
+/** Leave a deferral on a response nothing has claimed (one property, as for an interceptor). */
+export function claimDeferred(res: ServerResponse, claim: ResponseClaim): void {
+  (res as Hooked)[HOOKED] = claim;
 }
 
 /** The methods below labelgate for one response. */
@@ -69,21 +91,21 @@ export interface Originals {
 // Own-property wrappers: labelgate sits between the app and whatever was there before (Node's
 // methods, or a wrapper such as `compression` registered earlier, which then sees labeled bytes).
 export function writeHeadWrapper(this: Hooked, a?: unknown, b?: unknown, c?: unknown) {
-  const i = (this as Hooked)[HOOKED]!;
+  const i = (this as Hooked)[HOOKED] as HookTarget;
   // eslint-disable-next-line prefer-rest-params
   if (i.mode === 'pass' || i.mode === 'aborted') return i.origWriteHead.apply(this, arguments as unknown as unknown[]);
   // eslint-disable-next-line prefer-rest-params
   return i.writeHeadCall(this, a, b, c);
 }
 export function writeWrapper(this: Hooked, a?: unknown, b?: unknown, c?: unknown) {
-  const i = (this as Hooked)[HOOKED]!;
+  const i = (this as Hooked)[HOOKED] as HookTarget;
   // eslint-disable-next-line prefer-rest-params
   if (i.mode === 'pass' || i.mode === 'aborted') return i.origWrite.apply(this, arguments as unknown as unknown[]);
   // eslint-disable-next-line prefer-rest-params
   return i.writeCall(this, a, b, c);
 }
 export function endWrapper(this: Hooked, a?: unknown, b?: unknown, c?: unknown) {
-  const i = (this as Hooked)[HOOKED]!;
+  const i = (this as Hooked)[HOOKED] as HookTarget;
   // eslint-disable-next-line prefer-rest-params
   if (i.mode === 'pass' || i.mode === 'aborted') return i.origEnd.apply(this, arguments as unknown as unknown[]);
   // eslint-disable-next-line prefer-rest-params
@@ -106,9 +128,10 @@ function definesHooked(o: object): boolean {
 /** The gated layer: forwards to Node's methods (looked up per call) unless the response is hooked through it. */
 function createLayer(): object {
   const next = NODE_PROTO;
+  // A deferral is never viaPrototype: the response is not hooked then.
   const hooked = (res: Hooked): HookTarget | undefined => {
     const i = res[HOOKED];
-    return i !== undefined && i.viaPrototype && i.mode !== 'pass' && i.mode !== 'aborted' ? i : undefined;
+    return i !== undefined && i.viaPrototype && i.mode !== 'pass' && i.mode !== 'aborted' ? (i as HookTarget) : undefined;
   };
   const layer = Object.create(next) as object;
   Object.defineProperties(layer, {

@@ -3,8 +3,8 @@
  * from different copies of labelgate. The package ships an ESM and a CommonJS build; an app that
  * `import`s `expressLabeling` while a router module `require`s `labelRoute` loads both, and their
  * classes, WeakMaps and module-local symbols differ. So the middleware leaves a small versioned
- * object under a registry symbol — on the Koa context, on an Express request while it defers, and
- * for a hooked Express response as part of its interceptor — and `labelRoute` hands it the route's
+ * object under a registry symbol — on the Koa context; on an Express response it is part of the
+ * middleware's one claim on the response (`response-hooks.ts`) — and `labelRoute` hands it the route's
  * options in their public shape (as the user wrote them). The middleware's
  * copy validates, compiles and caches them itself.
  */
@@ -12,7 +12,6 @@ import { LabelgateError, isLabelgateError } from '../errors.js';
 import { checkResolved, compileRouteOptions, resolveRoute, type CompiledRouteOptions, type HttpSettings, type RouteLabelOptions } from './options.js';
 import { findUnknownLabel, knownLabels } from './label-names.js';
 import { defaultAuditLogger } from './audit.js';
-import { HOOKED } from './response-hooks.js';
 
 /** The registry key both builds (and later versions) agree on, for requests and Koa contexts. */
 export const ROUTE_TARGET: unique symbol = Symbol.for('labelgate.route') as never;
@@ -30,18 +29,17 @@ export interface RouteTarget {
   refine(options: object, where: string): void;
 }
 
-type Holder = object & { [ROUTE_TARGET]?: RouteTarget; [HOOKED]?: { routeTarget?: RouteTarget } };
+type Holder = object & { [ROUTE_TARGET]?: RouteTarget };
 
-/** Register the middleware's target on a request (deferred, Express) or a context (Koa). */
+/** Register the middleware's target on a Koa context. */
 export function setRouteTarget(holder: object, target: RouteTarget): void {
   // Not enumerable: it must not show up when the app or a logger walks the request or context.
   Object.defineProperty(holder, ROUTE_TARGET, { value: target, configurable: true, enumerable: false, writable: true });
 }
 
-/** The target on a request or context, or the one of a hooked response (its interceptor knows it). */
+/** The target on a Koa context. */
 export function routeTargetOf(holder: object): RouteTarget | undefined {
-  const h = holder as Holder;
-  return h[ROUTE_TARGET] ?? h[HOOKED]?.routeTarget;
+  return (holder as Holder)[ROUTE_TARGET];
 }
 
 /** Hand a route's options to the middleware (of whichever copy of labelgate installed it). */

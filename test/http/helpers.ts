@@ -288,7 +288,8 @@ export function readAllThenHangUp(port: number, path: string): Promise<number> {
   });
 }
 
-/** Is the response hooked by labelgate (either way)? Its one property, shared by both builds. */
+/** Is the response hooked by labelgate (either way)? Its one property, shared by both builds (a deferral is not a hook). */
 export function isHooked(res: object): boolean {
-  return (res as Record<symbol, unknown>)[Symbol.for('labelgate.interceptor')] !== undefined;
+  const claim = (res as Record<symbol, { mode?: unknown } | undefined>)[Symbol.for('labelgate.interceptor')];
+  return claim !== undefined && claim.mode !== 'deferred';
 }

@@ -90,9 +90,9 @@ describe('the dual package: labelRoute of one build refines the middleware of th
     const express = EXPRESS_VERSIONS[0]![1];
     const errors: unknown[] = [];
     const a = express();
-    a.use((req, _res, next) => {
-      // What a future labelgate version's middleware would leave on a request it defers.
-      Object.defineProperty(req, Symbol.for('labelgate.route'), { value: { version: 99, refine() {} } });
+    a.use((_req, res, next) => {
+      // What a future labelgate version's middleware would leave on a response it defers.
+      Object.defineProperty(res, Symbol.for('labelgate.interceptor'), { value: { mode: 'deferred', viaPrototype: false, routeTarget: { version: 99, refine() {} } } });
       next();
     });
     a.get('/r.csv', labelRoute({ label: 'Secret' }), (_req, res) => {
