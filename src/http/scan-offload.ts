@@ -32,6 +32,14 @@ export interface CaptureScanner {
 /** Backlog above which the capture applies backpressure. */
 export const SCAN_BACKLOG_LIMIT = 8 * 1024 * 1024;
 
+/**
+ * Bytes collected before they are posted to the worker. Apps write reports in small pieces (a
+ * page of rows, tens of KiB): one message and one copy per piece cost the event loop a message in
+ * each direction and the process an external allocation each, which drove a mark-compact per
+ * 10 MB export. Batching also bounds the scan's tail: at most this much is left when the app ends.
+ */
+export const SCAN_BATCH_BYTES = 256 * 1024;
+
 export type ToWorker =
   | { t: 'start'; id: number; options: ScannerOptions }
   | { t: 'write'; id: number; chunk: Uint8Array }
@@ -95,7 +103,10 @@ function inlineScanner(options: ScannerOptions): CaptureScanner {
 }
 
 class RemoteScan implements CaptureScanner {
+  /** Bytes written and not acknowledged by the worker (including the batch not posted yet). */
   pending = 0;
+  private batch: Uint8Array | undefined;
+  private batched = 0;
   failure: LabelgateError | undefined;
   private waiters: (() => void)[] = [];
   private settle: { resolve: (r: ClassificationResult[]) => void; reject: (e: Error) => void } | undefined;
@@ -109,15 +120,33 @@ class RemoteScan implements CaptureScanner {
 
   write(chunk: Buffer): void {
     if (this.closed || this.failure || chunk.length === 0) return;
-    // Copy exactly these bytes (a Buffer may be a view on a much larger ArrayBuffer) and transfer the copy.
-    const copy = new Uint8Array(chunk.length);
-    copy.set(chunk);
-    this.pending += copy.byteLength;
-    this.worker.postMessage({ t: 'write', id: this.id, chunk: copy } satisfies ToWorker, [copy.buffer]);
+    this.pending += chunk.length;
+    // Copy into the batch (a Buffer may be a view on a much larger ArrayBuffer, and the app may
+    // reuse it); a full batch is transferred, not copied again.
+    let from = 0;
+    while (from < chunk.length) {
+      this.batch ??= new Uint8Array(Math.max(SCAN_BATCH_BYTES, chunk.length - from));
+      const n = Math.min(chunk.length - from, this.batch.length - this.batched);
+      this.batch.set(chunk.subarray(from, from + n), this.batched);
+      this.batched += n;
+      from += n;
+      if (this.batched === this.batch.length) this.flush();
+    }
+  }
+
+  /** Post the collected bytes to the worker. */
+  private flush(): void {
+    const batch = this.batch;
+    if (!batch || this.batched === 0) return;
+    const bytes = this.batched === batch.length ? batch : batch.slice(0, this.batched);
+    this.batch = undefined;
+    this.batched = 0;
+    this.worker.postMessage({ t: 'write', id: this.id, chunk: bytes } satisfies ToWorker, [bytes.buffer as ArrayBuffer]);
   }
 
   end(): Promise<ClassificationResult[]> {
     if (this.failure) return Promise.reject(this.failure);
+    this.flush();
     this.closed = true;
     return new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
@@ -135,6 +164,8 @@ class RemoteScan implements CaptureScanner {
   }
 
   dispose(): void {
+    this.batch = undefined;
+    this.batched = 0;
     if (this.closed && !this.settle) return;
     this.closed = true;
     this.worker.postMessage({ t: 'drop', id: this.id } satisfies ToWorker);
@@ -162,6 +193,7 @@ class RemoteScan implements CaptureScanner {
   fail(err: LabelgateError): void {
     if (this.failure) return;
     this.failure = err;
+    this.batch = undefined;
     this.pool.forget(this.id);
     this.settle?.reject(err);
     this.settle = undefined;
