@@ -22,22 +22,25 @@ const ROWS = Array.from({ length: 5000 }, (_, i) => ({
 const HEADER = 'id,name,email,city,card,ssn,amount,date\n';
 const line = (r, n) => `${n},${r.name},${r.email},${r.city},${r.card},${r.ssn},${r.amount.toFixed(2)},${r.date}\n`;
 
-/** Write `total` bytes of CSV, formatted row by row in pages of 500 rows, honouring backpressure. */
-function writeCsv(res, total, done) {
+/**
+ * Write `total` bytes of CSV, formatted row by row in pages of `perWrite` rows (500: a page of a
+ * database cursor; 1: a writer that sends each row as it formats it), honouring backpressure.
+ */
+function writeCsv(res, total, done, perWrite = 500) {
   let written = 0;
   let n = 0;
   res.write(HEADER);
   const page = () => {
     while (written < total) {
       let chunk = '';
-      for (let k = 0; k < 500; k++, n++) chunk += line(ROWS[n % ROWS.length], n);
+      for (let k = 0; k < perWrite; k++, n++) chunk += line(ROWS[n % ROWS.length], n);
       written += chunk.length;
       if (!res.write(chunk)) {
         res.once('drain', page);
         return;
       }
       // A database cursor yields between pages.
-      if (n % 5000 === 0) return void setImmediate(page);
+      if (n % 5000 < perWrite) return void setImmediate(page);
     }
     res.end();
     done?.();
@@ -72,6 +75,11 @@ function routes(app, labeled) {
   app.get('/export-fixed.csv', ...(labeled ? [labelRoute({ label: 'Confidential' })] : []), (_req, res) => {
     res.attachment('export.csv');
     writeCsv(res, CSV_BYTES);
+  });
+  // The same export written one row per res.write.
+  app.get('/export-rows.csv', (_req, res) => {
+    res.attachment('export.csv');
+    writeCsv(res, CSV_BYTES, undefined, 1);
   });
   app.get('/prebuilt.csv', (_req, res) => {
     res.type('csv').send(prebuiltCsv());

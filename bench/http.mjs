@@ -198,6 +198,8 @@ console.log(
 );
 const fixed = await compare('/export-fixed.csv', ROUNDS);
 console.log(`  same export, fixed label (capture + replay, no classifier): with ${fmt(fixed.with)} ms → ratio ${fmt(fixed.with / fixed.without, 2)}`);
+const byRow = await compare('/export-rows.csv', ROUNDS);
+console.log(`  same export written one row per res.write, classified: without ${fmt(byRow.without)} ms, with ${fmt(byRow.with)} ms → ratio ${fmt(byRow.with / byRow.without, 2)}`);
 const pre = await compare('/prebuilt.csv', ROUNDS);
 console.log(`${process.env.BENCH_CSV_MB ?? 10} MB CSV res.send(prebuilt buffer): without ${fmt(pre.without)} ms, with ${fmt(pre.with)} ms → ratio ${fmt(pre.with / pre.without, 2)}`);
 

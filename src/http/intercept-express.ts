@@ -1,7 +1,7 @@
 /**
- * Response interception for Node/Express, in the way `compression` and `on-headers` hook a
- * response — `writeHead`, `write`, `end` are wrapped per response — with what a
- * labeler needs beyond them:
+ * Response interception for Node/Express: `writeHead`, `write`, `end` are hooked (through the
+ * prototype layer or per response, `response-hooks.ts`), as `compression` and `on-headers` do,
+ * with what a labeler needs beyond them:
  * - the in-scope decision runs when headers are about to be written (explicitly, or implicitly by
  *   the first write/end), and for in-scope responses the headers are *held back*: nothing reaches
  *   the socket until labeling is done;
@@ -12,7 +12,7 @@
  *   destroyed response.
  *
  * This module knows nothing about labels: the adapter decides through `InterceptHandlers` and
- * sends its own output with `send`.
+ * sends its own output with `send` (the contract: `intercept-types.ts`).
  */
 import type { ServerResponse } from 'node:http';
 import {
@@ -31,63 +31,13 @@ import {
 } from './response-hooks.js';
 import type { RouteTarget } from './route-target.js';
 
-type Callback = (err?: Error | null) => void;
+import type { Callback, CaptureSink, InterceptHandlers, InterceptMode, SendOptions } from './intercept-types.js';
 
-export type InterceptMode =
-  /** Headers not written yet, no decision. */
-  | 'pending'
-  /** Out of scope (or released after a fail-open): the original methods. */
-  | 'pass'
-  /** Writes go to the capture sink. */
-  | 'capture'
-  /** The app ended its body while capturing; labeling/sending in progress. */
-  | 'ended'
-  /** Waiting for an asynchronous decision; the app's writes queue up (with backpressure). */
-  | 'hold'
-  /** Our output is being written; app writes queue up and follow when `continueWithApp`. */
-  | 'sending'
-  /** A 304 derived for an out-of-scope response: the app's body is dropped. */
-  | 'discard'
-  /** Our own response is complete; what the app still writes is dropped. */
-  | 'closed'
-  /** The client went away: the original (destroyed) response handles everything. */
-  | 'aborted';
-
-export interface CaptureSink {
-  /** Store a chunk; throw (without storing) to fail the capture; `false` = wait for `onceDrained`. */
-  write(chunk: Buffer, callback?: Callback): boolean;
-  onceDrained(listener: () => void): void;
-}
-
-export interface InterceptHandlers {
-  /**
-   * Headers are about to be written (status and headers are final on `res`). Must call one of
-   * `pass`, `capture`, `hold`, `notModified` synchronously.
-   */
-  decide(): void;
-  /** The app ended its response while capturing (the sink has every byte). */
-  captureEnded(): void;
-  /** `sink.write` threw: the chunk was not stored; the interceptor now holds (queues) app writes. */
-  captureFailed(err: unknown): void;
-  /** The client went away before the response finished. */
-  aborted(): void;
-}
-
-export interface SendOptions {
-  /** Status to send (default: `res.statusCode`). */
-  status?: number | undefined;
-  /** Header changes, applied just before the headers are written. */
-  headers?: ((res: ServerResponse) => void) | undefined;
-  /** Body parts, written with backpressure. */
-  parts: Iterable<Buffer> | AsyncIterable<Buffer>;
-  /** After the parts, let the app's queued and further writes through (fail open / fail-safe label). */
-  continueWithApp: boolean;
-}
+export type { CaptureSink, InterceptHandlers, InterceptMode, SendOptions } from './intercept-types.js';
 
 // Shared empty queue until something is queued (pass-through responses never allocate one).
 const NO_QUEUE: { chunk: Buffer; callback: Callback | undefined }[] = [];
 Object.freeze(NO_QUEUE);
-
 
 export class ResponseInterceptor implements HookTarget {
   mode: InterceptMode = 'pending';
