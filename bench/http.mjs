@@ -8,7 +8,7 @@
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import http from 'node:http';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { Socket } from 'node:net';
@@ -57,13 +57,17 @@ function get(port, path) {
 function passThroughCost(responseHooks) {
   const mw = expressLabeling({ logger: { info() {}, warn() {}, error() {} }, responseHooks });
   const app = express();
-  const socket = new Socket();
+  // A socket of a server, as Node has them: the server emits 'request' before the app sees the
+  // response (labelgate prepends a listener there on its first request). One server per side.
+  const sockets = [false, true].map(() => Object.assign(new Socket(), { server: new EventEmitter() }));
   const one = (withMiddleware) => {
+    const socket = sockets[withMiddleware ? 1 : 0];
     const req = new http.IncomingMessage(socket);
     req.method = 'GET';
     req.url = '/api/orders/42';
     req.headers = { host: 'localhost' };
     const res = new http.ServerResponse(req);
+    socket.server.emit('request', req, res);
     Object.setPrototypeOf(req, app.request);
     Object.setPrototypeOf(res, app.response);
     res.locals = Object.create(null);

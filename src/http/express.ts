@@ -35,7 +35,7 @@ import { Download, applyPlanHeaders, header } from './express-download.js';
 import { closerFor } from './close.js';
 import { layerCoversNestedApps } from './express-apps.js';
 import { ROUTE_PROTOCOL_VERSION, refineTarget, routeOptionsFor, type RouteTarget } from './route-target.js';
-import { claimDeferred, claimOf, DEFERRED, type ResponseClaim } from './response-hooks.js';
+import { claimDeferred, claimOf, DEFERRED, prepareSlot, type ResponseClaim } from './response-hooks.js';
 import type { AuditLogger } from './audit.js';
 import type { ResolvedRoute } from './options.js';
 
@@ -298,6 +298,7 @@ export function expressLabeling(options: ExpressLabelingOptions = {}): ExpressLa
     // The first middleware owns the request, also while it defers (routesOnly): a later one
     // (e.g. router-level, with other settings) steps aside, as it does for a wrapped response.
     if (claimOf(res) === undefined) {
+      prepareSlot(r, res);
       // The path and the match table are consulted once per request (a rule's function may be the app's).
       const path = pathOf(r);
       const rule = settings.rules.length > 0 ? matchRule(settings, r.method ?? 'GET', path, r) : undefined;

@@ -8,7 +8,8 @@
  *   every own property stored on the response copies its 45-entry map (~1.7 µs each, measured),
  *   so own-property wrappers cost every response 5 µs or more. Instead, labelgate inserts one
  *   gated layer between Express's `response` object and `http.ServerResponse.prototype`, once per
- *   copy of Express. Its methods forward at once (one property lookup) unless the response has a
+ *   copy of Express, and stores one property per response (into a slot its server already added,
+ *   see `prepareSlot`). Its methods forward at once (one property lookup) unless the response has a
  *   labelgate interceptor that hooks through it; so other responses, other apps of the same
  *   Express copy and other servers behave exactly as before. Mounted sub-apps keep the layer:
  *   Express chains a mounted app's `response` to its parent's (on 'mount') and restores the
@@ -74,6 +75,33 @@ export function claimOf(res: object): ResponseClaim | undefined {
 export function hookOf(res: object): HookTarget | undefined {
   const claim = (res as Hooked)[HOOKED];
   return claim === undefined || claim.mode === DEFERRED ? undefined : (claim as HookTarget);
+}
+
+/**
+ * Servers whose responses get the property's slot before the app sees them. Storing a property
+ * that an object already has changes no map; adding one to an Express response copies its map
+ * (Express has swapped its prototype by then) — about 2 µs per response with the garbage, two
+ * thirds of labelgate's own cost on a pass-through response (measured in-process). So on the
+ * first request labelgate meets from a server, it prepends a `'request'` listener that adds the
+ * property (as `undefined`) while the response still has Node's shared map, where the transition
+ * is cached: later responses of that server only store into it.
+ */
+const slotted = new WeakSet<object>();
+function addSlot(_req: unknown, res: object): void {
+  (res as Hooked)[HOOKED] = undefined;
+}
+
+/**
+ * Called for a response nothing has claimed: if it came without the slot, make sure its server
+ * adds the slot to later responses. A request without a reachable server (a fake socket, another
+ * transport) keeps the plain property add.
+ */
+export function prepareSlot(req: { socket?: unknown }, res: object): void {
+  if (hasOwn(res, HOOKED)) return;
+  const server = (req.socket as { server?: unknown } | null | undefined)?.server as { prependListener?: unknown } | null | undefined;
+  if (!server || typeof server.prependListener !== 'function' || slotted.has(server)) return;
+  slotted.add(server);
+  (server.prependListener as (event: string, listener: typeof addSlot) => void)('request', addSlot);
 }
 
 /** Leave a deferral on a response nothing has claimed (one property, as for an interceptor). */

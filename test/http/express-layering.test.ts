@@ -159,6 +159,49 @@ describe.each(EXPRESS_VERSIONS)('%s: how a response is hooked', (_name, express)
     expect(registered).toEqual([false]);
   });
 
+  it("from a server's second request on, responses arrive with labelgate's property (its slot) before the app sees them", async () => {
+    const SLOT = Symbol.for('labelgate.interceptor');
+    const seen: { slotBeforeApp: boolean; hooked: boolean }[] = [];
+    const app = express();
+    // What every response looks like when Express hands it to the app (before any middleware).
+    app.use((_req, res, next) => {
+      seen.push({ slotBeforeApp: Object.prototype.hasOwnProperty.call(res, SLOT), hooked: false });
+      next();
+    });
+    app.use(expressLabeling(options()));
+    app.use(expressLabeling(options())); // a second middleware on the same server adds no second listener
+    app.get('/r.csv', (_req, res) => {
+      seen[seen.length - 1]!.hooked = isHooked(res);
+      res.type('csv').send(MANY);
+    });
+    app.get('/api', (_req, res) => {
+      res.json({ ok: true });
+    });
+    const server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const before = server.listeners('request').length;
+      const first = await request(server).get('/r.csv');
+      expect(parseSensitivityLabel(first.headers['sensitivity-label'] as string).name).toBe('Secret');
+      expect(server.listeners('request')).toHaveLength(before + 1);
+      for (let i = 0; i < 3; i++) {
+        const r = await request(server).get('/r.csv');
+        expect(parseSensitivityLabel(r.headers['sensitivity-label'] as string).name).toBe('Secret');
+        expect(r.text).toBe(MANY);
+      }
+      const json = await request(server).get('/api');
+      expect(json.body).toEqual({ ok: true });
+      expect(json.headers['sensitivity-label']).toBeUndefined();
+      expect(server.listeners('request')).toHaveLength(before + 1);
+      // The first response got the property the slow way (added after Express swapped its
+      // prototype); every later one already had it, and was labeled all the same.
+      expect(seen.map((x) => x.slotBeforeApp)).toEqual([false, true, true, true, true]);
+      expect(seen.slice(0, 4).map((x) => x.hooked)).toEqual([true, true, true, true]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it("responseHooks: 'per-response' wraps the response itself and leaves Express's prototypes alone", async () => {
     const seen: string[][] = [];
     const app = express();
