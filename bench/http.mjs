@@ -8,7 +8,7 @@
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import http from 'node:http';
-import { EventEmitter, once } from 'node:events';
+import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { Socket } from 'node:net';
@@ -57,17 +57,18 @@ function get(port, path) {
 function passThroughCost(responseHooks) {
   const mw = expressLabeling({ logger: { info() {}, warn() {}, error() {} }, responseHooks });
   const app = express();
-  // A socket of a server, as Node has them: the server emits 'request' before the app sees the
-  // response (labelgate prepends a listener there on its first request). One server per side.
-  const sockets = [false, true].map(() => Object.assign(new Socket(), { server: new EventEmitter() }));
+  // A socket of a (not listening) server, one per side: Node creates each response from the class
+  // in the server's response-class field, as here (labelgate replaces that class on its first
+  // request with one that creates responses with its property already in place).
+  const sockets = [false, true].map(() => Object.assign(new Socket(), { server: http.createServer() }));
+  const responseClass = (server) => server[Object.getOwnPropertySymbols(server).find((k) => k.description === 'ServerResponse')];
   const one = (withMiddleware) => {
     const socket = sockets[withMiddleware ? 1 : 0];
     const req = new http.IncomingMessage(socket);
     req.method = 'GET';
     req.url = '/api/orders/42';
     req.headers = { host: 'localhost' };
-    const res = new http.ServerResponse(req);
-    socket.server.emit('request', req, res);
+    const res = new (responseClass(socket.server))(req);
     Object.setPrototypeOf(req, app.request);
     Object.setPrototypeOf(res, app.response);
     res.locals = Object.create(null);

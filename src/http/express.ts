@@ -34,7 +34,7 @@ import type { DownloadInfo } from './label-response.js';
 import { Download, applyPlanHeaders, header } from './express-download.js';
 import { closerFor } from './close.js';
 import { layerCoversNestedApps } from './express-apps.js';
-import { ROUTE_PROTOCOL_VERSION, refineTarget, routeOptionsFor, type RouteTarget } from './route-target.js';
+import { ROUTE_PROTOCOL_VERSION, refineTarget, routeOptionsFor, routeTargetOf, type RouteTarget } from './route-target.js';
 import { claimDeferred, claimOf, DEFERRED, prepareSlot, type ResponseClaim } from './response-hooks.js';
 import type { AuditLogger } from './audit.js';
 import type { ResolvedRoute } from './options.js';
@@ -335,8 +335,9 @@ export function labelRoute(options: LabelRouteOptions = {}): (req: IncomingMessa
     const r = req as ExpressRequest;
     const where = `labelRoute options (route ${r.method ?? 'GET'} ${routePathOf(r)})`;
     try {
-      // The middleware's target: its claim on the response (an interceptor, or a deferral).
-      const target = claimOf(res)?.routeTarget;
+      // The middleware's target: its claim on the response (an interceptor, or a deferral). An
+      // older labelgate left its deferral on the request: found too, so the version check speaks.
+      const target = claimOf(res)?.routeTarget ?? routeTargetOf(r);
       if (target) refineTarget(target, routeOptions, where);
       else if (!ResponseInterceptor.isIntercepted(res)) {
         standalone ??= compileSettings<ExpressRequest>({ labeler, logger, tempDir }, 'labelRoute options');

@@ -8,12 +8,12 @@
  *   every own property stored on the response copies its 45-entry map (~1.7 µs each, measured),
  *   so own-property wrappers cost every response 5 µs or more. Instead, labelgate inserts one
  *   gated layer between Express's `response` object and `http.ServerResponse.prototype`, once per
- *   copy of Express, and stores one property per response (into a slot its server already added,
- *   see `prepareSlot`). Its methods forward at once (one property lookup) unless the response has a
- *   labelgate interceptor that hooks through it; so other responses, other apps of the same
- *   Express copy and other servers behave exactly as before. Mounted sub-apps keep the layer:
+ *   copy of Express, and stores one property per response (into a slot its server's response
+ *   constructor already added, see `prepareSlot`). Its methods forward at once (one property
+ *   lookup) unless the response has a labelgate interceptor that hooks through it; so other
+ *   responses, other apps of the same Express copy and other servers behave exactly as before. Mounted sub-apps keep the layer:
  *   Express chains a mounted app's `response` to its parent's (on 'mount') and restores the
- *   parent's when leaving it. Nothing of Node's is modified, and Node's methods are looked up at
+ *   parent's when leaving it. No prototype or method of Node's is modified, and Node's methods are looked up at
  *   call time (instrumentation that wraps them later still runs).
  * - **Own-property wrappers on that one response**, as `compression` does: when something has
  *   already wrapped the response (e.g. `compression` registered earlier, which must see labeled
@@ -78,30 +78,50 @@ export function hookOf(res: object): HookTarget | undefined {
 }
 
 /**
- * Servers whose responses get the property's slot before the app sees them. Storing a property
- * that an object already has changes no map; adding one to an Express response copies its map
- * (Express has swapped its prototype by then) — about 2 µs per response with the garbage, two
- * thirds of labelgate's own cost on a pass-through response (measured in-process). So on the
- * first request labelgate meets from a server, it prepends a `'request'` listener that adds the
- * property (as `undefined`) while the response still has Node's shared map, where the transition
- * is cached: later responses of that server only store into it.
+ * Servers whose responses are created with the property's slot. Storing a property an object
+ * already has changes no map; adding one to an Express response copies its map (Express has
+ * swapped its prototype by then) — about 2 µs per response with the garbage, two thirds of
+ * labelgate's own cost on a pass-through response (measured in-process). So on the first request
+ * labelgate meets from a server, it has that server create its responses with the slot in place
+ * (`undefined`, added by the constructor while the object still has Node's shared maps, where
+ * the transition is cached): later responses only store into it.
+ *
+ * How: Node's HTTP server creates each response as `new server[kServerResponse](req, …)`, the
+ * class an app may pass as `createServer({ ServerResponse })`; when that is Node's own class,
+ * labelgate puts a subclass there whose constructor only adds the slot. Nothing else changes (the
+ * server's listeners, the response's methods and prototype chain: Express swaps the prototype
+ * right after). A server with an app-provided class, or a Node without that field, keeps the
+ * plain property add.
  */
 const slotted = new WeakSet<object>();
-function addSlot(_req: unknown, res: object): void {
-  (res as Hooked)[HOOKED] = undefined;
+let SlottedResponse: object | undefined;
+function slottedResponseClass(): object {
+  if (!SlottedResponse) {
+    const Slotted = class extends NodeServerResponse {
+      constructor(...args: ConstructorParameters<typeof NodeServerResponse>) {
+        super(...args);
+        (this as unknown as Hooked)[HOOKED] = undefined;
+      }
+    };
+    // What `res.constructor.name` says before Express swaps the prototype.
+    Object.defineProperty(Slotted, 'name', { value: 'ServerResponse' });
+    SlottedResponse = Slotted;
+  }
+  return SlottedResponse;
 }
 
-/**
- * Called for a response nothing has claimed: if it came without the slot, make sure its server
- * adds the slot to later responses. A request without a reachable server (a fake socket, another
- * transport) keeps the plain property add.
- */
+/** Called for a response nothing has claimed: if it came without the slot, have its server create later ones with it. */
 export function prepareSlot(req: { socket?: unknown }, res: object): void {
   if (hasOwn(res, HOOKED)) return;
-  const server = (req.socket as { server?: unknown } | null | undefined)?.server as { prependListener?: unknown } | null | undefined;
-  if (!server || typeof server.prependListener !== 'function' || slotted.has(server)) return;
+  const server = (req.socket as { server?: unknown } | null | undefined)?.server as Record<symbol, unknown> | null | undefined;
+  if (!server || typeof server !== 'object' || slotted.has(server)) return;
   slotted.add(server);
-  (server.prependListener as (event: string, listener: typeof addSlot) => void)('request', addSlot);
+  for (const key of Object.getOwnPropertySymbols(server)) {
+    if (key.description === 'ServerResponse' && server[key] === NodeServerResponse) {
+      server[key] = slottedResponseClass();
+      return;
+    }
+  }
 }
 
 /** Leave a deferral on a response nothing has claimed (one property, as for an interceptor). */

@@ -16,8 +16,11 @@ import { defaultAuditLogger } from './audit.js';
 /** The registry key both builds (and later versions) agree on, for requests and Koa contexts. */
 export const ROUTE_TARGET: unique symbol = Symbol.for('labelgate.route') as never;
 
-/** Version of the `RouteTarget` shape; bump it when `refine`'s contract changes. */
-export const ROUTE_PROTOCOL_VERSION = 1;
+/**
+ * Version of the protocol; bump it when `refine`'s contract or where the target is found changes.
+ * 2: an Express middleware that defers keeps its target in the response's claim (1: on the request).
+ */
+export const ROUTE_PROTOCOL_VERSION = 2;
 
 export interface RouteTarget {
   readonly version: number;
@@ -37,7 +40,7 @@ export function setRouteTarget(holder: object, target: RouteTarget): void {
   Object.defineProperty(holder, ROUTE_TARGET, { value: target, configurable: true, enumerable: false, writable: true });
 }
 
-/** The target on a Koa context. */
+/** The target on a Koa context (or, from a labelgate of protocol 1, on a deferred Express request). */
 export function routeTargetOf(holder: object): RouteTarget | undefined {
   return (holder as Holder)[ROUTE_TARGET];
 }

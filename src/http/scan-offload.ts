@@ -34,11 +34,12 @@ export const SCAN_BACKLOG_LIMIT = 8 * 1024 * 1024;
 
 /**
  * Bytes collected before they are posted to the worker. Apps write reports in small pieces (a
- * page of rows, tens of KiB): one message and one copy per piece cost the event loop a message in
- * each direction and the process an external allocation each, which drove a mark-compact per
- * 10 MB export. Batching also bounds the scan's tail: at most this much is left when the app ends.
+ * page of rows, or a single row): a message and a copy per piece cost the event loop a message in
+ * each direction per piece. Batches grow from `FIRST_SCAN_BATCH_BYTES` (a small download holds
+ * little) to this; it also bounds the scan's tail: at most this much is left when the app ends.
  */
 export const SCAN_BATCH_BYTES = 256 * 1024;
+const FIRST_SCAN_BATCH_BYTES = 16 * 1024;
 
 export type ToWorker =
   | { t: 'start'; id: number; options: ScannerOptions }
@@ -107,6 +108,7 @@ class RemoteScan implements CaptureScanner {
   pending = 0;
   private batch: Uint8Array | undefined;
   private batched = 0;
+  private batchSize = FIRST_SCAN_BATCH_BYTES / 2;
   failure: LabelgateError | undefined;
   private waiters: (() => void)[] = [];
   private settle: { resolve: (r: ClassificationResult[]) => void; reject: (e: Error) => void } | undefined;
@@ -125,7 +127,11 @@ class RemoteScan implements CaptureScanner {
     // reuse it); a full batch is transferred, not copied again.
     let from = 0;
     while (from < chunk.length) {
-      this.batch ??= new Uint8Array(Math.max(SCAN_BATCH_BYTES, chunk.length - from));
+      if (this.batch === undefined) {
+        this.batchSize = Math.min(SCAN_BATCH_BYTES, this.batchSize * 2);
+        // Its own (unpooled, uninitialized) memory: only the filled part is ever posted.
+        this.batch = Buffer.allocUnsafeSlow(Math.max(this.batchSize, Math.min(SCAN_BATCH_BYTES, chunk.length - from)));
+      }
       const n = Math.min(chunk.length - from, this.batch.length - this.batched);
       this.batch.set(chunk.subarray(from, from + n), this.batched);
       this.batched += n;
@@ -138,7 +144,8 @@ class RemoteScan implements CaptureScanner {
   private flush(): void {
     const batch = this.batch;
     if (!batch || this.batched === 0) return;
-    const bytes = this.batched === batch.length ? batch : batch.slice(0, this.batched);
+    // A view on the filled part; its memory is transferred whole (not copied).
+    const bytes = batch.subarray(0, this.batched);
     this.batch = undefined;
     this.batched = 0;
     this.worker.postMessage({ t: 'write', id: this.id, chunk: bytes } satisfies ToWorker, [bytes.buffer as ArrayBuffer]);

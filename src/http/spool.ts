@@ -27,11 +27,14 @@ export interface SpoolOptions {
 
 const READ_CHUNK = 256 * 1024;
 /**
- * Chunks smaller than this are copied into blocks of `BLOCK_BYTES` while in memory. Apps often
- * write a report a row at a time (a few hundred bytes per write): kept one by one, replaying 10 MB
- * took ~30,000 socket writes and held as many Buffers.
+ * Chunks smaller than this are copied into blocks while in memory. Apps often write a report a row
+ * at a time (a few hundred bytes per write): kept one by one, replaying 10 MB took ~30,000 socket
+ * writes and held as many Buffers. Blocks grow from `FIRST_BLOCK_BYTES` to `BLOCK_BYTES` (a small
+ * body holds little), are shared by consecutive parts (a large chunk in between does not waste
+ * the rest of a block), and are what the memory limits are charged for.
  */
 const COALESCE_BELOW = 16 * 1024;
+const FIRST_BLOCK_BYTES = 4 * 1024;
 const BLOCK_BYTES = 64 * 1024;
 
 /** I/O failures of the temp file: the copy is unreliable, so these always fail closed. */
@@ -47,9 +50,12 @@ export class Spool {
   size = 0;
   private readonly options: SpoolOptions;
   private memory: Buffer[] = [];
-  /** The block small chunks are being copied into (not in `memory` yet) and its used length. */
+  /** The block small chunks are copied into: bytes [blockStart, blockUsed) are not in `memory` yet. */
   private block: Buffer | undefined;
+  private blockStart = 0;
   private blockUsed = 0;
+  /** Bytes held in memory: large chunks plus whole blocks (what `memoryBytes` and the pool count). */
+  private held = 0;
   /** Bytes of `memory` taken from the shared pool (given back on spill and dispose). */
   private pooled = 0;
   private file: WriteStream | undefined;
@@ -98,37 +104,62 @@ export class Spool {
     }
     this.size += chunk.length;
     this.scan(chunk);
-    if (!this.file && (this.size > this.options.memoryBytes || !this.takeFromPool(chunk.length))) this.spill();
+    if (!this.file && !this.keep(chunk)) this.spill();
     let ok = true;
     if (this.file) ok = this.file.write(chunk, callback ? (err) => callback(err ?? null) : undefined);
-    else {
-      this.keep(chunk);
-      if (callback) process.nextTick(callback, null);
-    }
+    else if (callback) process.nextTick(callback, null);
     // A worker that scans slower than the app writes holds the app back too.
     return ok && !this.scannerBehind();
   }
 
-  /** Keep a chunk in memory: small ones are copied into the current block. */
-  private keep(chunk: Buffer): void {
-    if (chunk.length >= COALESCE_BELOW) {
+  /**
+   * Keep a chunk in memory (small ones are copied into the current block), if `memoryBytes` and
+   * the shared pool allow what that holds; false (nothing kept) means: spill.
+   */
+  private keep(chunk: Buffer): boolean {
+    const n = chunk.length;
+    if (n >= COALESCE_BELOW) {
+      if (!this.hold(n)) return false;
       this.closeBlock();
       this.memory.push(chunk);
-      return;
+      return true;
     }
-    if (this.block === undefined || this.block.length - this.blockUsed < chunk.length) {
+    let block = this.block;
+    if (block === undefined || block.length - this.blockUsed < n) {
+      // Never more than the memory limit leaves; when the pool cannot give a whole block, one
+      // the size of this chunk will do.
+      let size = Math.max(n, Math.min(block === undefined ? FIRST_BLOCK_BYTES : Math.min(BLOCK_BYTES, block.length * 2), this.options.memoryBytes - this.held));
+      if (!this.hold(size)) {
+        if (size === n || !this.hold(n)) return false;
+        size = n;
+      }
       this.closeBlock();
-      this.block = Buffer.allocUnsafe(BLOCK_BYTES);
+      block = this.block = Buffer.allocUnsafe(size);
+      this.blockStart = 0;
+      this.blockUsed = 0;
     }
-    chunk.copy(this.block, this.blockUsed);
-    this.blockUsed += chunk.length;
+    chunk.copy(block, this.blockUsed);
+    this.blockUsed += n;
+    return true;
   }
 
-  /** Move the current block (its used part) to `memory`. */
+  /** Account for `n` more bytes held in memory; false if `memoryBytes` or the pool says no. */
+  private hold(n: number): boolean {
+    if (this.held + n > this.options.memoryBytes || !this.takeFromPool(n)) return false;
+    this.held += n;
+    return true;
+  }
+
+  /** Move the block's new bytes to `memory` as one part (the block stays open for more). */
   private closeBlock(): void {
-    if (this.block !== undefined && this.blockUsed > 0) this.memory.push(this.block.subarray(0, this.blockUsed));
+    if (this.block !== undefined && this.blockUsed > this.blockStart) this.memory.push(this.block.subarray(this.blockStart, this.blockUsed));
+    this.blockStart = this.blockUsed;
+  }
+
+  /** No more small chunks go to memory (sealed, spilled or disposed). */
+  private finishBlock(): void {
+    this.closeBlock();
     this.block = undefined;
-    this.blockUsed = 0;
   }
 
   private scannerBehind(): boolean {
@@ -180,9 +211,10 @@ export class Spool {
     file.on('error', (err) => this.fail(captureError(err)));
     file.on('drain', () => this.releaseDrainWaiters());
     this.file = file;
-    this.closeBlock();
+    this.finishBlock();
     for (const part of this.memory) file.write(part);
     this.memory = [];
+    this.held = 0;
     this.giveBackToPool();
   }
 
@@ -218,7 +250,7 @@ export class Spool {
       return;
     }
     this.ended = true;
-    this.closeBlock();
+    this.finishBlock();
     this.sealed = this.flush();
     await this.sealed;
   }
@@ -257,7 +289,7 @@ export class Spool {
   /** The captured body for the format handlers (after `end`). */
   body(): SourceBody {
     const size = this.size;
-    this.closeBlock();
+    this.finishBlock();
     if (!this.path) {
       const parts = this.memory;
       let whole: Buffer | undefined;
@@ -284,7 +316,7 @@ export class Spool {
 
   /** The captured bytes from offset `start`, as chunks (memory slices or file reads). */
   async *read(start: number): AsyncGenerator<Buffer> {
-    this.closeBlock();
+    this.finishBlock();
     if (!this.path) {
       let skip = start;
       for (const part of this.memory) {
@@ -314,6 +346,7 @@ export class Spool {
     this.disposed = true;
     this.memory = [];
     this.block = undefined;
+    this.held = 0;
     this.giveBackToPool();
     this.options.scanner?.dispose();
     this.releaseDrainWaiters();

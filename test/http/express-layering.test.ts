@@ -159,17 +159,17 @@ describe.each(EXPRESS_VERSIONS)('%s: how a response is hooked', (_name, express)
     expect(registered).toEqual([false]);
   });
 
-  it("from a server's second request on, responses arrive with labelgate's property (its slot) before the app sees them", async () => {
+  it("from a server's second request on, responses are created with labelgate's property (its slot); the server's listeners are untouched", async () => {
     const SLOT = Symbol.for('labelgate.interceptor');
-    const seen: { slotBeforeApp: boolean; hooked: boolean }[] = [];
+    const seen: { slotBeforeApp: boolean; hooked: boolean; isServerResponse: boolean; name: string }[] = [];
     const app = express();
     // What every response looks like when Express hands it to the app (before any middleware).
     app.use((_req, res, next) => {
-      seen.push({ slotBeforeApp: Object.prototype.hasOwnProperty.call(res, SLOT), hooked: false });
+      seen.push({ slotBeforeApp: Object.prototype.hasOwnProperty.call(res, SLOT), hooked: false, isServerResponse: res instanceof http.ServerResponse, name: res.constructor.name });
       next();
     });
     app.use(expressLabeling(options()));
-    app.use(expressLabeling(options())); // a second middleware on the same server adds no second listener
+    app.use(expressLabeling(options())); // a second middleware on the same server changes nothing more
     app.get('/r.csv', (_req, res) => {
       seen[seen.length - 1]!.hooked = isHooked(res);
       res.type('csv').send(MANY);
@@ -180,23 +180,53 @@ describe.each(EXPRESS_VERSIONS)('%s: how a response is hooked', (_name, express)
     const server = http.createServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const before = server.listeners('request').length;
       const first = await request(server).get('/r.csv');
       expect(parseSensitivityLabel(first.headers['sensitivity-label'] as string).name).toBe('Secret');
-      expect(server.listeners('request')).toHaveLength(before + 1);
-      for (let i = 0; i < 3; i++) {
+      expect(server.listeners('request')).toEqual([app]);
+      for (let i = 0; i < 2; i++) {
         const r = await request(server).get('/r.csv');
         expect(parseSensitivityLabel(r.headers['sensitivity-label'] as string).name).toBe('Secret');
         expect(r.text).toBe(MANY);
       }
+      // Code that takes "the app" as the server's first request listener and wraps it still gets the app.
+      const orig = server.listeners('request')[0] as (req: unknown, res: unknown) => void;
+      server.removeAllListeners('request');
+      server.on('request', (req, res) => orig(req, res));
+      const wrapped = await request(server).get('/r.csv');
+      expect(parseSensitivityLabel(wrapped.headers['sensitivity-label'] as string).name).toBe('Secret');
       const json = await request(server).get('/api');
       expect(json.body).toEqual({ ok: true });
       expect(json.headers['sensitivity-label']).toBeUndefined();
-      expect(server.listeners('request')).toHaveLength(before + 1);
       // The first response got the property the slow way (added after Express swapped its
-      // prototype); every later one already had it, and was labeled all the same.
+      // prototype); every later one was created with it, and was labeled all the same.
       expect(seen.map((x) => x.slotBeforeApp)).toEqual([false, true, true, true, true]);
       expect(seen.slice(0, 4).map((x) => x.hooked)).toEqual([true, true, true, true]);
+      expect(seen.every((x) => x.isServerResponse && x.name === 'ServerResponse')).toBe(true);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('a server created with its own response class keeps it (and the plain property add)', async () => {
+    class AppResponse extends http.ServerResponse {}
+    const made: boolean[] = [];
+    const app = express();
+    app.use(expressLabeling(options()));
+    app.get('/r.csv', (_req, res) => {
+      made.push(isHooked(res));
+      res.type('csv').send(MANY);
+    });
+    const server = http.createServer({ ServerResponse: AppResponse }, app);
+    const classes: unknown[] = [];
+    server.prependListener('request', (_req, res) => classes.push(res.constructor));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      for (let i = 0; i < 2; i++) {
+        const r = await request(server).get('/r.csv');
+        expect(parseSensitivityLabel(r.headers['sensitivity-label'] as string).name).toBe('Secret');
+      }
+      expect(classes).toEqual([AppResponse, AppResponse]);
+      expect(made).toEqual([true, true]);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

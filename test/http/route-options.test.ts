@@ -106,6 +106,26 @@ describe('the dual package: labelRoute of one build refines the middleware of th
     expect(res.status).toBe(500);
     expect(errors[0]).toMatchObject({ code: 'INPUT_INVALID', message: expect.stringMatching(/route protocol 99/) });
   });
+
+  it('a labelRoute facing an older middleware (protocol 1 deferred on the request) says so instead of labeling with another policy', async () => {
+    const express = EXPRESS_VERSIONS[0]![1];
+    const errors: unknown[] = [];
+    const a = express();
+    a.use((req, _res, next) => {
+      Object.defineProperty(req, Symbol.for('labelgate.route'), { value: { version: 1, refine() {} } });
+      next();
+    });
+    a.get('/r.csv', labelRoute({ label: 'Secret' }), (_req, res) => {
+      res.type('csv').send(CSV);
+    });
+    a.use((err: unknown, _req: unknown, res: { status(n: number): { end(s: string): void } }, _next: unknown) => {
+      errors.push(err);
+      res.status(500).end('error');
+    });
+    const res = await request(a).get('/r.csv');
+    expect(res.status).toBe(500);
+    expect(errors[0]).toMatchObject({ code: 'INPUT_INVALID', message: expect.stringMatching(/route protocol 1\b/) });
+  });
 });
 
 function configEvents(logs: ReturnType<typeof captureLogs>) {

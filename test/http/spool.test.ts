@@ -138,7 +138,8 @@ describe('Spool: small writes are kept in blocks', () => {
           body.size === all.length &&
           (await body.bytes()).equals(all) &&
           (await collect(spool.read(offset))).equals(all.subarray(offset)) &&
-          (spool.location === 'file') === all.length > memoryBytes;
+          // Never more than memoryBytes in memory (a block's unused end counts, so it may spill earlier).
+          (spool.location === 'file' || all.length <= memoryBytes);
         await spool.dispose();
         return ok;
       }),
@@ -156,40 +157,64 @@ describe('Spool: small writes are kept in blocks', () => {
     const parts: Buffer[] = [];
     for await (const p of spool.read(0)) parts.push(p);
     expect(Buffer.concat(parts).equals(Buffer.concat(Array.from({ length: rows }, () => row)))).toBe(true);
-    // 1.1 MB in 64 KiB blocks: 18 parts (one per row before).
-    expect(parts.length).toBeLessThanOrEqual(Math.ceil((rows * row.length) / (60 * 1024)));
+    // 1.1 MB in blocks of 4, 8, 16, 32 and then 64 KiB: about 20 parts (one per row before).
+    expect(parts.length).toBeLessThanOrEqual(4 + Math.ceil((rows * row.length) / (60 * 1024)));
     await spool.dispose();
   });
 });
 
 describe('Spool with a shared memory pool', () => {
   it('concurrent captures spill early once the pool is used up, and give their memory back', async () => {
-    const pool = new MemoryPool(1000);
-    const a = new Spool({ memoryBytes: 800, maxBytes: 1 << 20, tempDir: dir.path, memoryPool: pool });
-    const b = new Spool({ memoryBytes: 800, maxBytes: 1 << 20, tempDir: dir.path, memoryPool: pool });
-    a.write(Buffer.alloc(700, 'a'));
-    expect(pool.inUse).toBe(700);
-    // b's own limit (800) would keep 400 bytes in memory, but the pool has only 300 left.
-    b.write(Buffer.alloc(400, 'b'));
+    // Chunks of 16 KiB and more are kept as they are, and charged exactly.
+    const K = 1000;
+    const pool = new MemoryPool(100 * K);
+    const a = new Spool({ memoryBytes: 80 * K, maxBytes: 1 << 24, tempDir: dir.path, memoryPool: pool });
+    const b = new Spool({ memoryBytes: 80 * K, maxBytes: 1 << 24, tempDir: dir.path, memoryPool: pool });
+    a.write(Buffer.alloc(70 * K, 'a'));
+    expect(pool.inUse).toBe(70 * K);
+    // b's own limit would keep 40 K in memory, but the pool has only 30 K left.
+    b.write(Buffer.alloc(40 * K, 'b'));
     expect(b.location).toBe('file');
     expect(a.location).toBe('memory');
-    expect(pool.inUse).toBe(700);
-    // a spills past its own limit: its 700 bytes go back to the pool.
-    a.write(Buffer.alloc(200, 'a'));
+    expect(pool.inUse).toBe(70 * K);
+    // a spills past its own limit: its 70 K go back to the pool.
+    a.write(Buffer.alloc(20 * K, 'a'));
     expect(a.location).toBe('file');
     expect(pool.inUse).toBe(0);
     await Promise.all([a.end(), b.end()]);
-    expect((await a.body().bytes()).toString()).toBe('a'.repeat(900));
-    expect((await b.body().bytes()).toString()).toBe('b'.repeat(400));
-    const c = new Spool({ memoryBytes: 800, maxBytes: 1 << 20, tempDir: dir.path, memoryPool: pool });
-    c.write(Buffer.alloc(500, 'c'));
+    expect((await a.body().bytes()).toString()).toBe('a'.repeat(90 * K));
+    expect((await b.body().bytes()).toString()).toBe('b'.repeat(40 * K));
+    const c = new Spool({ memoryBytes: 80 * K, maxBytes: 1 << 24, tempDir: dir.path, memoryPool: pool });
+    c.write(Buffer.alloc(50 * K, 'c'));
     expect(c.location).toBe('memory');
-    expect(pool.inUse).toBe(500);
+    expect(pool.inUse).toBe(50 * K);
     await c.end();
     await Promise.all([a.dispose(), b.dispose(), c.dispose()]);
     expect(pool.inUse).toBe(0);
     expect(dir.files()).toEqual([]);
   });
+
+  it('small chunks are charged for the block that holds them: a tiny body takes a small block, never past memoryBytes', async () => {
+    const pool = new MemoryPool(1 << 20);
+    const tiny = new Spool({ memoryBytes: 1 << 20, maxBytes: 1 << 20, tempDir: dir.path, memoryPool: pool });
+    tiny.write(Buffer.from('id,name\n'));
+    expect(pool.inUse).toBe(4096);
+    // Alternating 1-byte and 16 KiB writes share the same block instead of taking one each.
+    for (let i = 0; i < 20; i++) {
+      tiny.write(Buffer.from('x'));
+      tiny.write(Buffer.alloc(16 * 1024, 'y'));
+    }
+    expect(pool.inUse).toBe(4096 + 20 * 16 * 1024);
+    const capped = new Spool({ memoryBytes: 1000, maxBytes: 1 << 20, tempDir: dir.path, memoryPool: pool });
+    capped.write(Buffer.from('a'));
+    expect(pool.inUse).toBe(4096 + 20 * 16 * 1024 + 1000);
+    await Promise.all([tiny.end(), capped.end()]);
+    expect(tiny.location).toBe('memory');
+    expect((await tiny.body().bytes()).toString()).toBe(`id,name\n${('x' + 'y'.repeat(16 * 1024)).repeat(20)}`);
+    await Promise.all([tiny.dispose(), capped.dispose()]);
+    expect(pool.inUse).toBe(0);
+  });
+
 
   it('property: whatever the interleaving, the pool never exceeds its limit, every body is intact and all memory comes back', async () => {
     await fc.assert(
