@@ -39,7 +39,7 @@ export const SCAN_BACKLOG_LIMIT = 8 * 1024 * 1024;
  * little) to this; it also bounds the scan's tail: at most this much is left when the app ends.
  */
 export const SCAN_BATCH_BYTES = 256 * 1024;
-const FIRST_SCAN_BATCH_BYTES = 16 * 1024;
+const FIRST_SCAN_BATCH_BYTES = 1024;
 
 export type ToWorker =
   | { t: 'start'; id: number; options: ScannerOptions }

@@ -34,7 +34,7 @@ const READ_CHUNK = 256 * 1024;
  * the rest of a block), and are what the memory limits are charged for.
  */
 const COALESCE_BELOW = 16 * 1024;
-const FIRST_BLOCK_BYTES = 4 * 1024;
+const FIRST_BLOCK_BYTES = 1024;
 const BLOCK_BYTES = 64 * 1024;
 
 /** I/O failures of the temp file: the copy is unreliable, so these always fail closed. */
