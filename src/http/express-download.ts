@@ -103,6 +103,7 @@ export class Download {
       headers: (r) => applyPlanHeaders(plan, r),
       parts: planParts(plan, this.capture),
       continueWithApp,
+      inMemory: plan.body.kind !== 'captured' || this.capture?.spool.location === 'memory',
     });
     if (interceptor.current() === 'aborted') return;
     if (continueWithApp && interceptor.current() === 'pass') {

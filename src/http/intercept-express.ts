@@ -334,12 +334,12 @@ export class ResponseInterceptor implements HookTarget {
     });
   }
 
-  private async writeOut(chunk: Buffer, callback?: Callback): Promise<boolean> {
+  private async writeOut(chunk: Buffer, callback?: Callback, noWait = false): Promise<boolean> {
     // Destroyed: the client went away, or closed after reading everything (see delivered()).
     if (this.current() === 'aborted' || this.res.destroyed) return false;
     const flowing = this.origWrite.call(this.res, chunk, callback);
     this.sentBytes += chunk.length;
-    if (!flowing && this.current() !== 'aborted') await this.waitDrain();
+    if (!flowing && !noWait && this.current() !== 'aborted') await this.waitDrain();
     return this.current() !== 'aborted';
   }
 
@@ -356,10 +356,16 @@ export class ResponseInterceptor implements HookTarget {
     if (options.status !== undefined) res.statusCode = options.status;
     this.origWriteHead.call(res, res.statusCode);
     let bytes = 0;
-    for await (const part of options.parts) {
-      if (part.length === 0) continue;
-      if (!(await this.writeOut(part))) return bytes;
-      bytes += part.length;
+    const inMemory = options.inMemory === true;
+    if (inMemory) res.cork();
+    try {
+      for await (const part of options.parts) {
+        if (part.length === 0) continue;
+        if (!(await this.writeOut(part, undefined, inMemory))) return bytes;
+        bytes += part.length;
+      }
+    } finally {
+      if (inMemory) res.uncork();
     }
     if (options.continueWithApp) {
       while (this.queue.length > 0) {

@@ -55,4 +55,10 @@ export interface SendOptions {
   parts: Iterable<Buffer> | AsyncIterable<Buffer>;
   /** After the parts, let the app's queued and further writes through (fail open / fail-safe label). */
   continueWithApp: boolean;
+  /**
+   * Every part is in memory already (a captured body that was not spilled, or stamped bytes): they
+   * are handed to Node without waiting for 'drain' between them — Node keeps references, so this
+   * holds no more memory — in one corked batch.
+   */
+  inMemory?: boolean | undefined;
 }

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expressLabeling } from '../../src/http/express.js';
 import { fixture } from '../helpers/documents.js';
-import { EXPRESS_HOOK_MATRIX, EXPRESS_VERSIONS, PLANTED, captureLogs, customersCsv, get, listen, parseSensitivityLabel, tempDir, testLabeler, type Running } from './helpers.js';
+import { EXPRESS_HOOK_MATRIX, EXPRESS_VERSIONS, PLANTED, captureLogs, customersCsv, get, listen, parseSensitivityLabel, tempDir, testLabeler, waitFor, type Running } from './helpers.js';
 
 const CSV = customersCsv(40, { cards: 2 });
 const CARD = PLANTED.cards[0];
@@ -139,6 +139,62 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): wire details', (_name, respon
     const event = logs.events().at(-1)!.labelgate as { file: string };
     expect(event.file).toBe(`card-${'#'.repeat(CARD.length)}-####.csv`);
     expect(logs.text()).not.toContain(CARD);
+  });
+});
+
+describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): replaying a captured body', (_name, responseHooks, express) => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+  /** ~6 MB of CSV in 40 KB writes, with cards: more than the socket takes at once. */
+  const BIG = Buffer.from(`name,card_number\n${`Ada Lovelace,${CARD}\n`.repeat(200_000)}`);
+
+  it.each([
+    ['in memory (written without waiting for drain, corked)', 64 * 1024 * 1024],
+    ['spilled to its temp file (read back with backpressure)', 1024 * 1024],
+  ])('%s: a client that reads late gets every byte, labeled; one that hangs up leaves nothing behind', async (_how, memoryBytes) => {
+    const logs = captureLogs();
+    const app = express();
+    app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, memoryBytes, responseHooks }));
+    app.get('/big.csv', (_req, res) => {
+      res.type('csv');
+      for (let o = 0; o < BIG.length; o += 40_000) res.write(BIG.subarray(o, o + 40_000));
+      res.end();
+    });
+    const server = await listen(app);
+    try {
+      const late = await new Promise<{ label: unknown; body: Buffer }>((resolve, reject) => {
+        http.get({ port: server.port, host: '127.0.0.1', path: '/big.csv' }, (res) => {
+          res.pause();
+          const parts: Buffer[] = [];
+          setTimeout(() => {
+            res.on('data', (c: Buffer) => parts.push(c));
+            res.resume();
+          }, 300);
+          res.on('end', () => resolve({ label: res.headers['sensitivity-label'], body: Buffer.concat(parts) }));
+        }).on('error', reject);
+      });
+      expect(parseSensitivityLabel(late.label as string).name).toBe('Confidential');
+      expect(late.body.equals(BIG)).toBe(true);
+      // Hang up after the first megabyte of the replay.
+      await new Promise<void>((resolve) => {
+        const req = http.get({ port: server.port, host: '127.0.0.1', path: '/big.csv' }, (res) => {
+          let n = 0;
+          res.on('data', (c: Buffer) => {
+            n += c.length;
+            if (n > 1_000_000) {
+              req.destroy();
+              resolve();
+            }
+          });
+        });
+        req.on('error', () => {});
+      });
+      await waitFor(() => dir.files().length === 0, 3000, 'temp files removed');
+      const again = await get(server.port, '/big.csv');
+      expect(again.body.equals(BIG)).toBe(true);
+    } finally {
+      await server.close();
+    }
   });
 });
 
