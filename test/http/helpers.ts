@@ -293,3 +293,16 @@ export function isHooked(res: object): boolean {
   const claim = (res as Record<symbol, { mode?: unknown } | undefined>)[Symbol.for('labelgate.interceptor')];
   return claim !== undefined && claim.mode !== 'deferred';
 }
+
+/**
+ * The built package (dist/, through its `exports`), for tests of what only the build has: scan
+ * workers (their entry is a built file). Loaded with `require`: the CommonJS entry.
+ */
+export function builtPackage(): { express: typeof import('../../src/http/express.js'); index: typeof import('../../src/index.js'); expressLib: typeof express5 } {
+  const require = createRequire(import.meta.url);
+  return {
+    express: require('labelgate/express') as typeof import('../../src/http/express.js'),
+    index: require('labelgate') as typeof import('../../src/index.js'),
+    expressLib: require('express') as typeof express5,
+  };
+}

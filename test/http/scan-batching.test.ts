@@ -5,16 +5,11 @@
  * worker) is compared, worker and inline, with `classify()` over the whole body.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRequire } from 'node:module';
 import request from 'supertest';
-import { captureLogs, luhnCards, tempDir, testPolicy } from './helpers.js';
+import { builtPackage, captureLogs, luhnCards, tempDir, testPolicy } from './helpers.js';
 
-type ExpressModule = typeof import('../../src/http/express.js');
-type IndexModule = typeof import('../../src/index.js');
-
-const require = createRequire(import.meta.url);
-const built = { express: require('labelgate/express') as ExpressModule, index: require('labelgate') as IndexModule };
-const express = require('express') as typeof import('express');
+const built = builtPackage();
+const express = built.expressLib;
 
 const dir = tempDir();
 afterAll(() => dir.cleanup());

@@ -5,18 +5,13 @@
  * a generic CLASSIFY_FAILED.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import request from 'supertest';
 import type { CustomSensitiveType } from '../../src/policy/schema.js';
-import { captureLogs, tempDir, testPolicy } from './helpers.js';
+import { builtPackage, captureLogs, tempDir, testPolicy } from './helpers.js';
 
-type ExpressModule = typeof import('../../src/http/express.js');
-type IndexModule = typeof import('../../src/index.js');
-
-const require = createRequire(import.meta.url);
-const built = { express: require('labelgate/express') as ExpressModule, index: require('labelgate') as IndexModule };
-const express = require('express') as typeof import('express');
+const built = builtPackage();
+const express = built.expressLib;
 
 const dir = tempDir();
 afterAll(() => dir.cleanup());
