@@ -30,7 +30,6 @@ import {
   type Hooked,
 } from './response-hooks.js';
 import type { RouteTarget } from './route-target.js';
-
 import type { Callback, CaptureSink, InterceptHandlers, InterceptMode, SendOptions } from './intercept-types.js';
 
 export type { CaptureSink, InterceptHandlers, InterceptMode, SendOptions } from './intercept-types.js';

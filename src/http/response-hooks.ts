@@ -9,12 +9,13 @@
  *   so own-property wrappers cost every response 5 µs or more. Instead, labelgate inserts one
  *   gated layer between Express's `response` object and `http.ServerResponse.prototype`, once per
  *   copy of Express, and stores one property per response (into a slot its server's response
- *   constructor already added, see `prepareSlot`). Its methods forward at once (one property
- *   lookup) unless the response has a labelgate interceptor that hooks through it; so other
- *   responses, other apps of the same Express copy and other servers behave exactly as before. Mounted sub-apps keep the layer:
- *   Express chains a mounted app's `response` to its parent's (on 'mount') and restores the
- *   parent's when leaving it. No prototype or method of Node's is modified, and Node's methods are looked up at
- *   call time (instrumentation that wraps them later still runs).
+ *   constructor already added, see `prepareSlot`). The layer's methods forward at once (one
+ *   property lookup) unless the response has a labelgate interceptor that hooks through it; so
+ *   other responses, other apps of the same Express copy and other servers behave exactly as
+ *   before. Mounted sub-apps keep the layer: Express chains a mounted app's `response` to its
+ *   parent's (on 'mount') and restores the parent's when leaving it. No prototype or method of
+ *   Node's is modified, and Node's methods are looked up at call time (instrumentation that wraps
+ *   them later still runs).
  * - **Own-property wrappers on that one response**, as `compression` does: when something has
  *   already wrapped the response (e.g. `compression` registered earlier, which must see labeled
  *   bytes, or an APM agent), when the response has no Express prototype (plain `node:http`),
