@@ -60,7 +60,7 @@ export function startCapture<Ctx>(
   const scanner = scanHandler
     ? startScanner({ customTypes: mergeCustomTypes(settings.labeler.engine.customTypes(), route.customTypes), delimiter: scanHandler.scanHints?.delimiter }, settings.scanInWorker)
     : undefined;
-  const spool = new Spool({ memoryBytes: route.memoryBytes, maxBytes: route.maxBytes, tempDir: settings.tempDir, scanner, memoryPool: settings.memoryPool }, onError);
+  const spool = new Spool({ memoryBytes: route.memoryBytes, maxBytes: route.maxBytes, tempDir: settings.tempDir, scanner, memoryPool: settings.memoryPool, diskPool: settings.diskPool }, onError);
   return { spool, scanHandler };
 }
 

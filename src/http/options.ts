@@ -104,6 +104,12 @@ export interface HttpLabelingOptions<Ctx> extends LabelerOptions, RouteLabelOpti
    */
   totalMemoryBytes?: number | undefined;
   /**
+   * Temp-file space all concurrent captures of this middleware may use together (each still at
+   * most its route's `maxBytes`); a download that would need more goes to the fail mode with
+   * `SIZE_LIMIT`. Default 4 GiB.
+   */
+  totalDiskBytes?: number | undefined;
+  /**
    * Express: how responses are hooked. `'auto'` (default): through one gated layer beneath
    * Express's response prototype when nothing else wrapped the response first (no per-response
    * property stores: cheaper for every response), else with own-property wrappers on the response
@@ -142,6 +148,7 @@ export const DEFAULT_FORMATS: readonly string[] = Object.freeze(['csv', 'tsv', '
 export const DEFAULT_MEMORY_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_TOTAL_MEMORY_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_TOTAL_DISK_BYTES = 4 * 1024 * 1024 * 1024;
 
 const FAIL_MODES: readonly FailMode[] = ['closed', 'open', 'label'];
 const STATES: readonly ContentState[] = ['rest', 'motion', 'use'];
@@ -288,6 +295,8 @@ export interface HttpSettings<Ctx> {
   perResponseHooks: boolean;
   /** The memory shared by all captures (`totalMemoryBytes`). */
   memoryPool: MemoryPool;
+  /** The temp-file space shared by all captures (`totalDiskBytes`). */
+  diskPool: MemoryPool;
   /** `labelRoute` options compiled and checked against this labeler's policy, by options object. */
   routeCache: WeakMap<object, { compiled: CompiledRouteOptions<Ctx> } | { error: LabelgateError }>;
 }
@@ -330,6 +339,8 @@ export function compileSettings<Ctx>(options: HttpLabelingOptions<Ctx> = {}, whe
   if (options.tempDir !== undefined && (typeof options.tempDir !== 'string' || options.tempDir === '')) invalid(`${where}.tempDir`, 'expected a directory path');
   const total = options.totalMemoryBytes;
   if (total !== undefined && !(Number.isSafeInteger(total) && total >= 0)) invalid(`${where}.totalMemoryBytes`, 'expected a non-negative integer (bytes)');
+  const disk = options.totalDiskBytes;
+  if (disk !== undefined && !(Number.isSafeInteger(disk) && disk >= 0)) invalid(`${where}.totalDiskBytes`, 'expected a non-negative integer (bytes)');
   const hooks = options.responseHooks;
   if (hooks !== undefined && hooks !== 'auto' && hooks !== 'per-response') invalid(`${where}.responseHooks`, "expected 'auto' or 'per-response'");
   if (options.labeler !== undefined && typeof options.labeler?.labelDocument !== 'function') {
@@ -360,6 +371,7 @@ export function compileSettings<Ctx>(options: HttpLabelingOptions<Ctx> = {}, whe
     scanInWorker: options.scanInWorker !== false,
     perResponseHooks: hooks === 'per-response',
     memoryPool: new MemoryPool(total ?? DEFAULT_TOTAL_MEMORY_BYTES),
+    diskPool: new MemoryPool(disk ?? DEFAULT_TOTAL_DISK_BYTES),
     routeCache: new WeakMap(),
   };
 }

@@ -23,6 +23,11 @@ export interface SpoolOptions {
   scanner?: CaptureScanner | undefined;
   /** Memory shared by all captures of a middleware; when it is used up, captures spill early. */
   memoryPool?: MemoryPool | undefined;
+  /**
+   * Temp-file space shared by all captures of a middleware (`totalDiskBytes`); a chunk that would
+   * need more is refused with `SIZE_LIMIT`, like one past `maxBytes`.
+   */
+  diskPool?: MemoryPool | undefined;
 }
 
 const READ_CHUNK = 256 * 1024;
@@ -58,6 +63,8 @@ export class Spool {
   private held = 0;
   /** Bytes of `memory` taken from the shared pool (given back on spill and dispose). */
   private pooled = 0;
+  /** Bytes of the temp file taken from the shared disk budget (given back on dispose). */
+  private onDisk = 0;
   private file: WriteStream | undefined;
   private path: string | undefined;
   private failure: LabelgateError | undefined;
@@ -97,19 +104,37 @@ export class Spool {
   write(chunk: Buffer, callback?: (err?: Error | null) => void): boolean {
     if (this.ended || this.disposed) throw new LabelgateError('CAPTURE_FAILED', 'write after the capture ended');
     if (this.failure) throw this.failure;
-    if (this.wouldExceed(chunk.length)) {
+    const n = chunk.length;
+    if (this.wouldExceed(n)) {
       throw new LabelgateError('SIZE_LIMIT', `the download is larger than the labeling limit of ${this.options.maxBytes} bytes (maxBytes)`, {
         detail: { maxBytes: this.options.maxBytes },
       });
     }
-    this.size += chunk.length;
+    // In memory if the limits allow, else on disk: the chunk plus, on a first spill, what memory holds.
+    const inMemory = !this.file && this.keep(chunk);
+    if (!inMemory) this.takeDisk(this.file ? n : this.size + n);
+    this.size += n;
     this.scan(chunk);
-    if (!this.file && !this.keep(chunk)) this.spill();
-    let ok = true;
-    if (this.file) ok = this.file.write(chunk, callback ? (err) => callback(err ?? null) : undefined);
-    else if (callback) process.nextTick(callback, null);
+    if (inMemory) {
+      if (callback) process.nextTick(callback, null);
+    } else {
+      if (!this.file) this.spill();
+      if (!this.file!.write(chunk, callback ? (err) => callback(err ?? null) : undefined)) return false;
+    }
     // A worker that scans slower than the app writes holds the app back too.
-    return ok && !this.scannerBehind();
+    return !this.scannerBehind();
+  }
+
+  /** Take `n` bytes of the shared temp-file budget, or refuse the chunk (nothing accepted). */
+  private takeDisk(n: number): void {
+    const pool = this.options.diskPool;
+    if (!pool) return;
+    if (!pool.tryTake(n)) {
+      throw new LabelgateError('SIZE_LIMIT', `the temp-file space of concurrent downloads is used up (totalDiskBytes: ${pool.limit} bytes)`, {
+        detail: { totalDiskBytes: pool.limit },
+      });
+    }
+    this.onDisk += n;
   }
 
   /**
@@ -348,6 +373,8 @@ export class Spool {
     this.block = undefined;
     this.held = 0;
     this.giveBackToPool();
+    if (this.onDisk > 0) this.options.diskPool?.give(this.onDisk);
+    this.onDisk = 0;
     this.options.scanner?.dispose();
     this.releaseDrainWaiters();
     const file = this.file;

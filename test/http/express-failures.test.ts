@@ -53,6 +53,27 @@ describe.each(EXPRESS_VERSIONS)('%s: fail modes', (_name, express) => {
     return { app, logs };
   }
 
+  it('totalDiskBytes: a download that would take more temp-file space than is left is refused (507); space comes back after each download', async () => {
+    // Each download spills past 16 KiB; BIG is ~740 KB.
+    const size = Buffer.byteLength(BIG);
+    expect(size).toBeGreaterThan(512 * 1024);
+    const small = appWith({ memoryBytes: 16 * 1024, totalDiskBytes: 512 * 1024 });
+    const refused = await request(small.app).get('/big.csv');
+    expect(refused.status).toBe(507);
+    expect(refused.text).not.toContain('Customer');
+    expect(small.logs.events()[0]!.labelgate).toMatchObject({ outcome: 'blocked', error: { code: 'SIZE_LIMIT', message: expect.stringMatching(/totalDiskBytes/) } });
+    await waitFor(() => dir.files().length === 0, 3000, 'temp files removed');
+    // Room for one BIG at a time: downloads one after another all fit, so each gave its space back.
+    const one = appWith({ memoryBytes: 16 * 1024, totalDiskBytes: size + 1024 });
+    for (let i = 0; i < 3; i++) {
+      const res = await request(one.app).get('/big.csv');
+      expect(res.status).toBe(200);
+      expect(res.text).toBe(BIG);
+      await waitFor(() => dir.files().length === 0, 3000, 'temp file removed');
+    }
+    expect(() => expressLabeling({ labeler: testLabeler(), totalDiskBytes: -1 })).toThrow(/totalDiskBytes/);
+  });
+
   it('closed (default), size limit: problem+json 507 and not one byte of the body', async () => {
     const { app, logs } = appWith({ maxBytes: 64 * 1024, memoryBytes: 16 * 1024 });
     const res = await request(app).get('/big.csv');

@@ -243,6 +243,36 @@ describe('Spool with a shared memory pool', () => {
   });
 });
 
+describe('Spool with a shared temp-file budget', () => {
+  it('takes what goes to disk (memory included, at the spill), refuses a chunk that does not fit without accepting it, gives it back on dispose', async () => {
+    const disk = new MemoryPool(100_000);
+    const a = new Spool({ memoryBytes: 10_000, maxBytes: 1 << 24, tempDir: dir.path, diskPool: disk });
+    a.write(Buffer.alloc(8_000, 'a'));
+    expect(disk.inUse).toBe(0);
+    a.write(Buffer.alloc(30_000, 'a')); // spills: 8,000 from memory + 30,000
+    expect(a.location).toBe('file');
+    expect(disk.inUse).toBe(38_000);
+    const b = new Spool({ memoryBytes: 0, maxBytes: 1 << 24, tempDir: dir.path, diskPool: disk });
+    b.write(Buffer.alloc(50_000, 'b'));
+    expect(disk.inUse).toBe(88_000);
+    let error: LabelgateError | undefined;
+    try {
+      b.write(Buffer.alloc(20_000, 'b'));
+    } catch (err) {
+      if (isLabelgateError(err)) error = err;
+    }
+    expect(error).toMatchObject({ code: 'SIZE_LIMIT', detail: { totalDiskBytes: 100_000 } });
+    expect(b.size).toBe(50_000);
+    expect(disk.inUse).toBe(88_000);
+    await Promise.all([a.end(), b.end()]);
+    expect((await a.body().bytes()).equals(Buffer.alloc(38_000, 'a'))).toBe(true);
+    expect((await b.body().bytes()).equals(Buffer.alloc(50_000, 'b'))).toBe(true);
+    await Promise.all([a.dispose(), b.dispose()]);
+    expect(disk.inUse).toBe(0);
+    expect(dir.files()).toEqual([]);
+  });
+});
+
 describe('Spool: a scan whose worker went away', () => {
   /** A capture scanner that fails the way a scan does when its worker thread dies or is stopped. */
   function failingScanner(err: Error): CaptureScanner {
