@@ -43,8 +43,10 @@ export class ResponseInterceptor implements HookTarget {
   /** Bytes the app wrote in pass mode after a fail-open release (counted only when asked). */
   passBytes = 0;
   countPassBytes = false;
-  /** Bytes of our own response handed to Node so far (`send`). */
-  private sentBytes = 0;
+  /** Bytes of our own response handed to Node, and written out by it (counted in write callbacks). */
+  private handedBytes = 0;
+  private flushedBytes = 0;
+  private flushWaiter: { target: number; done: () => void } | undefined;
   private readonly res: ServerResponse;
   /** Who decides for this response. */
   readonly handlers: InterceptHandlers;
@@ -105,7 +107,7 @@ export class ResponseInterceptor implements HookTarget {
   }
 
   /**
-   * Our complete response is with Node: ended, or every byte its Content-Length declares written.
+   * Our complete response is out: ended, or every byte its Content-Length declares written out.
    * A client that has read it all may close the connection before we get to call end() (the last
    * read of the capture is still being awaited): that is a delivered response, not an abort.
    */
@@ -113,7 +115,7 @@ export class ResponseInterceptor implements HookTarget {
     if (this.mode !== 'closed' || !this.res.headersSent) return false;
     if (this.res.writableEnded) return true;
     const declared = Number(this.res.getHeader('content-length'));
-    return Number.isSafeInteger(declared) && this.sentBytes >= declared;
+    return Number.isSafeInteger(declared) && this.flushedBytes >= declared;
   }
 
   /** @internal wrapper bodies (the pass-through cases were forwarded before they got here) */
@@ -333,11 +335,37 @@ export class ResponseInterceptor implements HookTarget {
     });
   }
 
+  /** Resolves once Node has written out `target` bytes of our output, or the response has closed. */
+  private writtenOut(target: number): Promise<void> {
+    const res = this.res;
+    if (this.flushedBytes >= target || res.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        res.off('close', done);
+        this.flushWaiter = undefined;
+        resolve();
+      };
+      this.flushWaiter = { target, done };
+      res.on('close', done);
+    });
+  }
+
   private async writeOut(chunk: Buffer, callback?: Callback, noWait = false): Promise<boolean> {
     // Destroyed: the client went away, or closed after reading everything (see delivered()).
     if (this.current() === 'aborted' || this.res.destroyed) return false;
-    const flowing = this.origWrite.call(this.res, chunk, callback);
-    this.sentBytes += chunk.length;
+    const n = chunk.length;
+    this.handedBytes += n;
+    const socket = this.res.socket;
+    // Counted when Node has written it out (not when handed over): a hang-up before that is an
+    // abort. Node also calls back without an error for writes a destroyed socket dropped.
+    const flowing = this.origWrite.call(this.res, chunk, (err?: Error | null) => {
+      if (!err && !socket?.destroyed) {
+        this.flushedBytes += n;
+        const waiter = this.flushWaiter;
+        if (waiter && this.flushedBytes >= waiter.target) waiter.done();
+      }
+      callback?.(err);
+    });
     if (!flowing && !noWait && this.current() !== 'aborted') await this.waitDrain();
     return this.current() !== 'aborted';
   }
@@ -366,6 +394,11 @@ export class ResponseInterceptor implements HookTarget {
     } finally {
       if (inMemory) res.uncork();
     }
+    // Handed over at once, but our part is done only once Node has written it out: until then the
+    // body's memory stays charged to the capture (it is disposed after this), and a hang-up is an
+    // abort, not a delivery.
+    if (inMemory && this.current() !== 'aborted') await this.writtenOut(this.handedBytes);
+    if (this.current() === 'aborted') return bytes;
     if (options.continueWithApp) {
       while (this.queue.length > 0) {
         const { chunk, callback } = this.queue.shift()!;

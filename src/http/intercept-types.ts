@@ -57,8 +57,9 @@ export interface SendOptions {
   continueWithApp: boolean;
   /**
    * Every part is in memory already (a captured body that was not spilled, or stamped bytes): they
-   * are handed to Node without waiting for 'drain' between them — Node keeps references, so this
-   * holds no more memory — in one corked batch.
+   * are handed to Node in one corked batch without waiting for 'drain' between them (Node keeps
+   * references, not copies), and `send` returns once Node has written them all out — until then
+   * the capture, and the memory it is charged for, stays.
    */
   inMemory?: boolean | undefined;
 }

@@ -89,10 +89,11 @@ export function hookOf(res: object): HookTarget | undefined {
  *
  * How: Node's HTTP server creates each response as `new server[kServerResponse](req, …)`, the
  * class an app may pass as `createServer({ ServerResponse })`; when that is Node's own class,
- * labelgate puts a subclass there whose constructor only adds the slot. Nothing else changes (the
- * server's listeners, the response's methods and prototype chain: Express swaps the prototype
- * right after). A server with an app-provided class, or a Node without that field, keeps the
- * plain property add.
+ * labelgate puts a subclass there whose constructor only adds the slot. The server's listeners
+ * and the response's methods do not change; Express swaps the prototype of its responses right
+ * after, and other handlers of the server get instances of the subclass (still `instanceof
+ * http.ServerResponse`). A server with an app-provided class, or a Node without that field, keeps
+ * the plain property add.
  */
 const slotted = new WeakSet<object>();
 let SlottedResponse: object | undefined;

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
+import net from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expressLabeling } from '../../src/http/express.js';
@@ -193,6 +194,61 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): replaying a captured body', (
       const again = await get(server.port, '/big.csv');
       expect(again.body.equals(BIG)).toBe(true);
     } finally {
+      await server.close();
+    }
+  });
+});
+
+describe.each(EXPRESS_VERSIONS)('%s: a replay the client does not read', (_name, express) => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+  const BODY = Buffer.from(`name,card_number\n${`Ada Lovelace,${CARD}\n`.repeat(200_000)}`); // ~6 MB
+
+  it('keeps its memory charged to totalMemoryBytes until Node has written it out, and a hang-up before that is audited as aborted', async () => {
+    const logs = captureLogs();
+    let releaseSecond: () => void = () => {};
+    const secondMayEnd = new Promise<void>((resolve) => (releaseSecond = resolve));
+    let firstEnded = false;
+    const app = express();
+    app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, memoryBytes: 16 * 1024 * 1024, totalMemoryBytes: 8 * 1024 * 1024 }));
+    const write = (res: http.ServerResponse) => {
+      for (let o = 0; o < BODY.length; o += 64 * 1024) res.write(BODY.subarray(o, o + 64 * 1024));
+    };
+    app.get('/first.csv', (_req, res) => {
+      res.setHeader('content-type', 'text/csv');
+      write(res);
+      res.end(() => {});
+      firstEnded = true;
+    });
+    app.get('/second.csv', (_req, res) => {
+      res.setHeader('content-type', 'text/csv');
+      write(res);
+      void secondMayEnd.then(() => res.end());
+    });
+    const server = await listen(app);
+    const stalled = net.connect(server.port, '127.0.0.1');
+    try {
+      // A client that never reads: the labeled replay of the first body cannot be written out.
+      stalled.pause();
+      stalled.write('GET /first.csv HTTP/1.1\r\nHost: x\r\n\r\n');
+      await waitFor(() => firstEnded, 3000, 'first body captured');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(dir.files()).toEqual([]);
+      // The first body (6 MB) still holds the memory: the second capture finds 8 MiB minus that and spills.
+      const second = get(server.port, '/second.csv');
+      await waitFor(() => dir.files().length === 1, 3000, 'second capture spilled to a temp file');
+      releaseSecond();
+      const res = await second;
+      expect(res.body.equals(BODY)).toBe(true);
+      expect(parseSensitivityLabel(res.headers['sensitivity-label'] as string).name).toBe('Confidential');
+      // The first client hangs up with most of its body never written out: aborted, not delivered.
+      stalled.destroy();
+      await waitFor(() => logs.events().length === 2, 3000, 'both downloads audited');
+      const outcomes = logs.events().map((e) => (e.labelgate as { outcome: string; file?: string }).outcome);
+      expect(outcomes.sort()).toEqual(['aborted', 'labeled']);
+      await waitFor(() => dir.files().length === 0, 3000, 'temp files removed');
+    } finally {
+      stalled.destroy();
       await server.close();
     }
   });
