@@ -31,6 +31,7 @@ import {
 } from './response-hooks.js';
 import type { RouteTarget } from './route-target.js';
 import type { Callback, CaptureSink, InterceptHandlers, InterceptMode, SendOptions } from './intercept-types.js';
+import { OutputMeter } from './output-meter.js';
 
 export type { CaptureSink, InterceptHandlers, InterceptMode, SendOptions } from './intercept-types.js';
 
@@ -43,10 +44,8 @@ export class ResponseInterceptor implements HookTarget {
   /** Bytes the app wrote in pass mode after a fail-open release (counted only when asked). */
   passBytes = 0;
   countPassBytes = false;
-  /** Bytes of our own response handed to Node, and written out by it (counted in write callbacks). */
-  private handedBytes = 0;
-  private flushedBytes = 0;
-  private flushWaiter: { target: number; done: () => void } | undefined;
+  /** Our own output: bytes handed to Node and written out by it (created by `send`; pass-through responses never need it). */
+  private output: OutputMeter | undefined;
   private readonly res: ServerResponse;
   /** Who decides for this response. */
   readonly handlers: InterceptHandlers;
@@ -115,7 +114,7 @@ export class ResponseInterceptor implements HookTarget {
     if (this.mode !== 'closed' || !this.res.headersSent) return false;
     if (this.res.writableEnded) return true;
     const declared = Number(this.res.getHeader('content-length'));
-    return Number.isSafeInteger(declared) && this.flushedBytes >= declared;
+    return Number.isSafeInteger(declared) && (this.output?.written ?? 0) >= declared;
   }
 
   /** @internal wrapper bodies (the pass-through cases were forwarded before they got here) */
@@ -321,52 +320,12 @@ export class ResponseInterceptor implements HookTarget {
 
   // --- our output ---------------------------------------------------------------------------
 
-  private waitDrain(): Promise<void> {
-    const res = this.res;
-    return new Promise((resolve) => {
-      if (res.destroyed) return resolve();
-      const done = () => {
-        res.off('drain', done);
-        res.off('close', done);
-        resolve();
-      };
-      res.on('drain', done);
-      res.on('close', done);
-    });
-  }
-
-  /** Resolves once Node has written out `target` bytes of our output, or the response has closed. */
-  private writtenOut(target: number): Promise<void> {
-    const res = this.res;
-    if (this.flushedBytes >= target || res.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        res.off('close', done);
-        this.flushWaiter = undefined;
-        resolve();
-      };
-      this.flushWaiter = { target, done };
-      res.on('close', done);
-    });
-  }
-
   private async writeOut(chunk: Buffer, callback?: Callback, noWait = false): Promise<boolean> {
     // Destroyed: the client went away, or closed after reading everything (see delivered()).
     if (this.current() === 'aborted' || this.res.destroyed) return false;
-    const n = chunk.length;
-    this.handedBytes += n;
-    const socket = this.res.socket;
-    // Counted when Node has written it out (not when handed over): a hang-up before that is an
-    // abort. Node also calls back without an error for writes a destroyed socket dropped.
-    const flowing = this.origWrite.call(this.res, chunk, (err?: Error | null) => {
-      if (!err && !socket?.destroyed) {
-        this.flushedBytes += n;
-        const waiter = this.flushWaiter;
-        if (waiter && this.flushedBytes >= waiter.target) waiter.done();
-      }
-      callback?.(err);
-    });
-    if (!flowing && !noWait && this.current() !== 'aborted') await this.waitDrain();
+    const output = (this.output ??= new OutputMeter(this.res));
+    const flowing = output.write(this.origWrite, chunk, callback);
+    if (!flowing && !noWait && this.current() !== 'aborted') await output.drained();
     return this.current() !== 'aborted';
   }
 
@@ -397,7 +356,7 @@ export class ResponseInterceptor implements HookTarget {
     // Handed over at once, but our part is done only once Node has written it out: until then the
     // body's memory stays charged to the capture (it is disposed after this), and a hang-up is an
     // abort, not a delivery.
-    if (inMemory && this.current() !== 'aborted') await this.writtenOut(this.handedBytes);
+    if (inMemory && this.output && this.current() !== 'aborted') await this.output.allWrittenOut();
     if (this.current() === 'aborted') return bytes;
     if (options.continueWithApp) {
       while (this.queue.length > 0) {

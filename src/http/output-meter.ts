@@ -1,0 +1,66 @@
+/**
+ * What the interceptor's own output (`send`) has handed to Node and what Node has written out.
+ * "Written out" is counted in write callbacks — when the socket has taken the bytes — not when
+ * `write` returns: a client that hangs up before that is an abort, and a body kept in memory
+ * stays charged to the memory budget until then. Node also calls back without an error for
+ * writes that a destroyed socket dropped, so those are not counted.
+ */
+import type { ServerResponse } from 'node:http';
+import type { AnyMethod } from './response-hooks.js';
+import type { Callback } from './intercept-types.js';
+
+export class OutputMeter {
+  /** Bytes handed to Node. */
+  handed = 0;
+  /** Bytes Node has written out. */
+  written = 0;
+  private waiter: { target: number; done: () => void } | undefined;
+
+  constructor(private readonly res: ServerResponse) {}
+
+  /** Write `chunk` with `write` (the method below labelgate); returns what it returned. */
+  write(write: AnyMethod, chunk: Buffer, callback: Callback | undefined): boolean {
+    const n = chunk.length;
+    this.handed += n;
+    const socket = this.res.socket;
+    return write.call(this.res, chunk, (err?: Error | null) => {
+      if (!err && !socket?.destroyed) {
+        this.written += n;
+        const waiter = this.waiter;
+        if (waiter && this.written >= waiter.target) waiter.done();
+      }
+      callback?.(err);
+    }) as boolean;
+  }
+
+  /** Resolves once Node has written out everything handed to it, or the response has closed. */
+  allWrittenOut(): Promise<void> {
+    const res = this.res;
+    const target = this.handed;
+    if (this.written >= target || res.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        res.off('close', done);
+        this.waiter = undefined;
+        resolve();
+      };
+      this.waiter = { target, done };
+      res.on('close', done);
+    });
+  }
+
+  /** Resolves on the response's next 'drain', or when it closes. */
+  drained(): Promise<void> {
+    const res = this.res;
+    return new Promise((resolve) => {
+      if (res.destroyed) return resolve();
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  }
+}
