@@ -59,10 +59,11 @@ export class Spool {
   private block: Buffer | undefined;
   private blockStart = 0;
   private blockUsed = 0;
-  /** Bytes held in memory: large chunks plus whole blocks (what `memoryBytes` and the pool count). */
+  /**
+   * Bytes held in memory: large chunks plus whole blocks. What `memoryBytes` counts, and what was
+   * taken from the shared pool (given back on spill and dispose).
+   */
   private held = 0;
-  /** Bytes of `memory` taken from the shared pool (given back on spill and dispose). */
-  private pooled = 0;
   /** Bytes of the temp file taken from the shared disk budget (given back on dispose). */
   private onDisk = 0;
   private file: WriteStream | undefined;
@@ -170,7 +171,7 @@ export class Spool {
 
   /** Account for `n` more bytes held in memory; false if `memoryBytes` or the pool says no. */
   private hold(n: number): boolean {
-    if (this.held + n > this.options.memoryBytes || !this.takeFromPool(n)) return false;
+    if (this.held + n > this.options.memoryBytes || !(this.options.memoryPool?.tryTake(n) ?? true)) return false;
     this.held += n;
     return true;
   }
@@ -216,17 +217,10 @@ export class Spool {
     }
   }
 
-  private takeFromPool(n: number): boolean {
-    const pool = this.options.memoryPool;
-    if (!pool) return true;
-    if (!pool.tryTake(n)) return false;
-    this.pooled += n;
-    return true;
-  }
-
-  private giveBackToPool(): void {
-    if (this.pooled > 0) this.options.memoryPool?.give(this.pooled);
-    this.pooled = 0;
+  /** Memory is no longer held: give it back to the shared pool. */
+  private releaseMemory(): void {
+    if (this.held > 0) this.options.memoryPool?.give(this.held);
+    this.held = 0;
   }
 
   private spill(): void {
@@ -239,8 +233,7 @@ export class Spool {
     this.finishBlock();
     for (const part of this.memory) file.write(part);
     this.memory = [];
-    this.held = 0;
-    this.giveBackToPool();
+    this.releaseMemory();
   }
 
   private releaseDrainWaiters(): void {
@@ -371,8 +364,7 @@ export class Spool {
     this.disposed = true;
     this.memory = [];
     this.block = undefined;
-    this.held = 0;
-    this.giveBackToPool();
+    this.releaseMemory();
     if (this.onDisk > 0) this.options.diskPool?.give(this.onDisk);
     this.onDisk = 0;
     this.options.scanner?.dispose();
