@@ -37,6 +37,13 @@ export interface Scanner {
   write(chunk: Buffer | Uint8Array | string): void;
   /** Finish and return one result per (type, confidence) with the count of distinct matches. */
   end(): ClassificationResult[];
+  /**
+   * The results of what has been written so far, without ending the scan: everything but the last
+   * ~1 KiB, which a match or a keyword near it may still continue (that is counted later). The
+   * number of distinct values of a type at or above any confidence level never goes down as more
+   * is written.
+   */
+  resultsSoFar(): ClassificationResult[];
   /** Match details, when created with `explain: true` (available after `end()`). */
   explanations(): MatchExplanation[];
   /** Characters scanned so far. */

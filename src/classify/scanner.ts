@@ -145,6 +145,22 @@ export class StreamScanner implements Scanner {
     return this.results.map((r) => ({ ...r }));
   }
 
+  resultsSoFar(): ClassificationResult[] {
+    if (this.failure) throw this.failure;
+    if (this.results) return this.results.map((r) => ({ ...r }));
+    // Scan what is pending now rather than when the window is full: a smaller window gives the
+    // same results (each candidate is decided once, with the same context), only sooner.
+    if (this.pendingBytes > 0) {
+      try {
+        this.scan(false);
+      } catch (err) {
+        this.failure = err;
+        throw err;
+      }
+    }
+    return this.findings.results();
+  }
+
   explanations(): MatchExplanation[] {
     return this.findings.explain ? this.findings.explanations() : [];
   }

@@ -64,6 +64,15 @@ export interface EvaluationEngine {
    * without it (or when it returns undefined) the pipeline uses `policySettings().id`.
    */
   tenantId?(): string | undefined;
+  /**
+   * Classification results that satisfy every auto-labeling condition of the policy, when the
+   * policy's rules are monotone (no condition has a `maxCount`: more matches can only satisfy more
+   * rules). The label these results get is the highest the content could ever get, so content
+   * whose results so far already get the same label needs no further reading to be labeled
+   * (`isLabelSettled`). Optional: an engine that cannot see its rules (Graph evaluates them in the
+   * service) leaves it out, and its downloads are always read to the end.
+   */
+  ceilingResults?(): readonly ClassificationResult[] | undefined;
   /** Organization-defined sensitive types the classifier should run besides the built-in ones. */
   customTypes(): readonly CustomSensitiveType[];
   /** Release timers and sockets. */

@@ -123,6 +123,23 @@ export class LocalEngine implements EvaluationEngine {
     return this.policy.customTypes;
   }
 
+  private ceiling: readonly ClassificationResult[] | null | undefined;
+
+  ceilingResults(): readonly ClassificationResult[] | undefined {
+    if (this.ceiling === undefined) {
+      const ids = new Set<string>();
+      let monotone = true;
+      for (const label of this.policy.labels) {
+        for (const cond of label.autoLabeling?.conditions ?? []) {
+          if (cond.maxCount !== undefined) monotone = false;
+          ids.add(cond.sensitiveTypeId);
+        }
+      }
+      this.ceiling = monotone ? Object.freeze([...ids].map((id) => Object.freeze({ sensitiveTypeId: id, count: Number.MAX_SAFE_INTEGER, confidenceLevel: 100 }))) : null;
+    }
+    return this.ceiling ?? undefined;
+  }
+
   async close(): Promise<void> {}
 
   /** Graph-shaped labels, parents expanded. */

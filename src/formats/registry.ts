@@ -70,6 +70,18 @@ export function detectFormat(input: DetectInput): FormatHandler | undefined {
   return undefined;
 }
 
+/**
+ * The text handler a response's declared media type selects (`text/csv`, `application/json`…),
+ * which no content can change (a declared text type wins over magic bytes); undefined for any
+ * other type, or a generic one that only the content or the file name could resolve.
+ */
+export function declaredTextHandler(contentType: string | undefined, filename: string | undefined): FormatHandler | undefined {
+  const media = mediaTypeOf(contentType);
+  if (!media || !declaresText(media)) return undefined;
+  const handler = detectFormat({ contentType, filename });
+  return handler?.family === 'text' ? handler : undefined;
+}
+
 /** A text type the registry has no handler for (text/markdown): a text handler by extension, if any. */
 function textByExtension(ext: string | undefined): FormatHandler | undefined {
   return ext ? FORMAT_HANDLERS.find((h) => h.family === 'text' && h.extensions.includes(ext)) : undefined;

@@ -47,6 +47,11 @@ export interface AuditEvent {
   decisionSource: LabelOutcome['decisionSource'] | undefined;
   bytesIn: number;
   bytesOut: number;
+  /**
+   * Decided early: the label was certain after this many bytes of the body (the rest streamed to
+   * the client as the app wrote it, and was scanned for `sensitiveTypes` on the way).
+   */
+  settledAtBytes?: number | undefined;
   durationMs: number;
   failMode: FailMode;
   /** Why the download was not labeled normally. */

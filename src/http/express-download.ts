@@ -4,12 +4,15 @@
  */
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { LabelgateError } from '../errors.js';
+import { LabelgateError, isLabelgateError } from '../errors.js';
 import type { HttpSettings, ResolvedRoute } from './options.js';
 import type { ResponseInterceptor } from './intercept-express.js';
 import { abortedResult, failurePlan, labelCaptured, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
+import { completeAudit, decideEarly, earlyDecisionPossible, EARLY_DECISION_FROM, nextAttemptAt, type EarlyDecision, type NoEarlyDecision } from './early-decision.js';
+import { SCAN_BACKLOG_LIMIT } from './scan-offload.js';
+import type { PassTap } from './intercept-types.js';
 import { resolveFailure } from './fail-mode.js';
-import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
+import { auditError, defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
 import type { ExpressRequest } from './express.js';
 
 /** The request a download belongs to (express.ts's per-request state). */
@@ -70,13 +73,129 @@ export class Download {
       void this.failStreaming(err);
       return;
     }
-    this.capture = startCapture(this.request.settings, this.route, this.info, (err) => {
+    const capture = (this.capture = startCapture(this.request.settings, this.route, this.info, (err) => {
       if (this.interceptor.mode === 'capture') {
         this.interceptor.hold();
         void this.failStreaming(err);
       }
+    }));
+    const spool = capture.spool;
+    if (!earlyDecisionPossible(this.request.settings, this.route, capture)) {
+      this.interceptor.capture(spool);
+      return;
+    }
+    this.nextAttempt = EARLY_DECISION_FROM;
+    this.interceptor.capture({
+      write: (chunk, callback) => {
+        const ok = spool.write(chunk, callback);
+        if (spool.size >= this.nextAttempt && !this.attempting) void this.attemptEarly();
+        return ok;
+      },
+      onceDrained: (listener) => spool.onceDrained(listener),
     });
-    this.interceptor.capture(this.capture.spool);
+  }
+
+  /** Captured size at which an early decision is tried next (Infinity: never). */
+  private nextAttempt = Infinity;
+  private attempting = false;
+
+  /** Try to decide the label from what is captured; if that settles it, stream the rest. */
+  private async attemptEarly(): Promise<void> {
+    const capture = this.capture!;
+    this.attempting = true;
+    this.nextAttempt = nextAttemptAt(capture.spool.size);
+    let decision: EarlyDecision | NoEarlyDecision;
+    try {
+      const appLength = Number(header(this.res, 'content-length'));
+      decision = await decideEarly(
+        this.request.settings,
+        this.route,
+        capture,
+        this.info,
+        this.abort.signal,
+        header(this.res, 'access-control-expose-headers'),
+        Number.isSafeInteger(appLength) && appLength >= 0 ? appLength : undefined,
+      );
+    } finally {
+      this.attempting = false;
+    }
+    // The app may have ended (or the capture failed, or the client left) meanwhile: then the
+    // complete capture takes the usual way.
+    if (decision === 'never') this.nextAttempt = Infinity;
+    if (typeof decision === 'string' || this.interceptor.current() !== 'capture') return;
+    this.nextAttempt = Infinity;
+    this.interceptor.hold();
+    await this.streamDecided(capture, decision);
+  }
+
+  /** Send the label and what was captured, then let the app's writes through, scanned for the audit. */
+  private async streamDecided(capture: Capture, decision: EarlyDecision): Promise<void> {
+    const { interceptor, res } = this;
+    const scanner = capture.spool.takeScanner();
+    const tap: PassTap = scanner
+      ? { bytes: 0, see: (chunk) => (scanner.write(chunk), scanner.backlog() <= SCAN_BACKLOG_LIMIT), onceReady: (listener) => scanner.onceDrained(listener) }
+      : { bytes: 0 };
+    const plan = decision.plan;
+    try {
+      await capture.spool.seal();
+      if (plan.outcome === 'not-modified') {
+        scanner?.dispose();
+        await this.send(plan, false);
+        return;
+      }
+      interceptor.tap = tap;
+      const sent = await interceptor.send({
+        status: plan.status,
+        headers: (r) => applyPlanHeaders(plan, r),
+        parts: planParts(plan, capture),
+        continueWithApp: true,
+        inMemory: capture.spool.location === 'memory',
+      });
+      if (interceptor.current() === 'aborted') {
+        scanner?.dispose();
+        return;
+      }
+      // `sent` also holds what the app wrote while we sent (queued, then seen by the tap).
+      const complete = async (finished: boolean) => {
+        const bytesIn = decision.at + (sent - this.capturedOut(plan, decision.at)) + tap.bytes;
+        const bytesOut = sent + tap.bytes;
+        if (!finished) {
+          scanner?.dispose();
+          this.audit({ ...plan, audit: { ...plan.audit, outcome: 'aborted', bytesIn } }, undefined, bytesOut);
+          return;
+        }
+        let patch: Partial<ResponsePlan['audit']> = {};
+        if (scanner) {
+          try {
+            patch = await completeAudit(this.request.settings, decision, await scanner.end(), this.info.user);
+          } catch (err) {
+            patch = { error: auditError(isLabelgateError(err) ? err : new LabelgateError('CLASSIFY_FAILED', 'classifying the rest of the download failed')) };
+          }
+        }
+        this.audit({ ...plan, audit: { ...plan.audit, ...patch, bytesIn } }, res.statusCode, bytesOut);
+      };
+      if (res.writableFinished) void complete(true);
+      else {
+        let once = false;
+        const settle = () => {
+          if (once) return;
+          once = true;
+          void complete(res.writableFinished);
+        };
+        res.once('finish', settle);
+        res.once('close', settle);
+      }
+    } catch {
+      scanner?.dispose();
+      res.destroy();
+    } finally {
+      this.dispose();
+    }
+  }
+
+  /** Bytes of our own output for the captured part (the banner's prefix included). */
+  private capturedOut(plan: ResponsePlan, at: number): number {
+    return plan.body.kind === 'captured' ? (plan.body.prefix?.length ?? 0) + at - plan.body.skip : 0;
   }
 
   private audit(result: LabelResult, status: number | undefined, bytesOut: number): void {
@@ -98,6 +217,9 @@ export class Download {
 
   private async send(plan: ResponsePlan, continueWithApp: boolean): Promise<void> {
     const { interceptor, res } = this;
+    // The rest of the body flows through untouched (fail open, fail-safe label): counted on its way.
+    const tap: PassTap = { bytes: 0 };
+    if (continueWithApp) interceptor.tap = tap;
     const bytes = await interceptor.send({
       status: plan.status,
       headers: (r) => applyPlanHeaders(plan, r),
@@ -106,10 +228,9 @@ export class Download {
       inMemory: plan.body.kind !== 'captured' || this.capture?.spool.location === 'memory',
     });
     if (interceptor.current() === 'aborted') return;
-    if (continueWithApp && interceptor.current() === 'pass') {
-      // The rest of the body flows through untouched: audit when it is done.
-      interceptor.countPassBytes = true;
-      const done = () => this.audit(plan, res.statusCode, bytes + interceptor.passBytes);
+    if (continueWithApp && interceptor.current() === 'tapped') {
+      // Audit when the rest is done.
+      const done = () => this.audit(plan, res.statusCode, bytes + tap.bytes);
       res.once('finish', done);
       res.once('close', done);
       return;

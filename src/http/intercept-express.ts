@@ -30,10 +30,10 @@ import {
   type Hooked,
 } from './response-hooks.js';
 import type { RouteTarget } from './route-target.js';
-import type { Callback, CaptureSink, InterceptHandlers, InterceptMode, SendOptions } from './intercept-types.js';
+import type { Callback, CaptureSink, InterceptHandlers, InterceptMode, PassTap, SendOptions } from './intercept-types.js';
 import { OutputMeter } from './output-meter.js';
 
-export type { CaptureSink, InterceptHandlers, InterceptMode, SendOptions } from './intercept-types.js';
+export type { CaptureSink, InterceptHandlers, InterceptMode, PassTap, SendOptions } from './intercept-types.js';
 
 // Shared empty queue until something is queued (pass-through responses never allocate one).
 const NO_QUEUE: { chunk: Buffer; callback: Callback | undefined }[] = [];
@@ -41,9 +41,8 @@ Object.freeze(NO_QUEUE);
 
 export class ResponseInterceptor implements HookTarget {
   mode: InterceptMode = 'pending';
-  /** Bytes the app wrote in pass mode after a fail-open release (counted only when asked). */
-  passBytes = 0;
-  countPassBytes = false;
+  /** Watches the app's writes in pass mode after our output (set by the adapter; see PassTap). */
+  tap: PassTap | undefined = undefined;
   /** Our own output: bytes handed to Node and written out by it (created by `send`; pass-through responses never need it). */
   private output: OutputMeter | undefined;
   private readonly res: ServerResponse;
@@ -98,7 +97,7 @@ export class ResponseInterceptor implements HookTarget {
     if (this.watching) return;
     this.watching = true;
     this.res.on('close', () => {
-      if (this.res.writableFinished || this.mode === 'pass' || this.mode === 'aborted' || this.delivered()) return;
+      if (this.res.writableFinished || this.mode === 'pass' || this.mode === 'tapped' || this.mode === 'aborted' || this.delivered()) return;
       this.mode = 'aborted';
       this.queue = NO_QUEUE;
       this.handlers.aborted();
@@ -120,7 +119,7 @@ export class ResponseInterceptor implements HookTarget {
   /** @internal wrapper bodies (the pass-through cases were forwarded before they got here) */
   writeHeadCall(res: ServerResponse, statusCode: unknown, reasonOrHeaders: unknown, headers: unknown): unknown {
     const mode = this.mode;
-    if (mode === 'pass' || mode === 'aborted') return this.origWriteHead.call(res, statusCode, reasonOrHeaders, headers);
+    if (mode === 'pass' || mode === 'tapped' || mode === 'aborted') return this.origWriteHead.call(res, statusCode, reasonOrHeaders, headers);
     if (mode !== 'pending') return res;
     res.statusCode = statusCode as number;
     if (typeof reasonOrHeaders === 'string') {
@@ -135,12 +134,8 @@ export class ResponseInterceptor implements HookTarget {
 
   /** @internal */
   writeCall(res: ServerResponse, chunk: unknown, encoding: unknown, callback: unknown): boolean {
-    if (this.mode === 'pass') {
-      if (this.countPassBytes && chunk) {
-        this.passBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : (chunk as Uint8Array).byteLength;
-      }
-      return this.origWrite.call(res, chunk, encoding, callback) as boolean;
-    }
+    if (this.mode === 'pass') return this.origWrite.call(res, chunk, encoding, callback) as boolean;
+    if (this.mode === 'tapped') return this.tapWrite(res, chunk, encoding, callback);
     if (this.mode === 'aborted') return this.origWrite.call(res, chunk, encoding, callback) as boolean;
     if (this.mode === 'pending') {
       this.handlers.decide();
@@ -150,9 +145,39 @@ export class ResponseInterceptor implements HookTarget {
     return this.onWrite(toBuffer(chunk, encoding as BufferEncoding | undefined), callback as Callback | undefined);
   }
 
+  /** A pass-mode write the tap sees (strings are encoded once, here, and sent as that Buffer). */
+  private tapWrite(res: ServerResponse, chunk: unknown, encoding: unknown, callback: unknown): boolean {
+    const tap = this.tap!;
+    if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
+    if (!(typeof chunk === 'string' || chunk instanceof Uint8Array)) return this.origWrite.call(res, chunk, encoding, callback) as boolean;
+    const buffer = toBuffer(chunk, encoding as BufferEncoding | undefined);
+    tap.bytes += buffer.length;
+    const ready = tap.see === undefined || buffer.length === 0 || tap.see(buffer);
+    const ok = this.origWrite.call(res, buffer, callback) as boolean;
+    if (ok && !ready) {
+      // Node will not emit 'drain' for a write it took without complaint: we owe it.
+      if (!tap.waiting && tap.onceReady) {
+        tap.waiting = true;
+        tap.onceReady(() => {
+          tap.waiting = false;
+          if (!res.destroyed) res.emit('drain');
+        });
+      }
+      return false;
+    }
+    return ok;
+  }
+
   /** @internal */
   endCall(res: ServerResponse, chunk: unknown, encoding: unknown, callback: unknown): unknown {
-    if (this.mode === 'pass' || this.mode === 'aborted') return this.origEnd.call(res, chunk, encoding, callback);
+    if (this.mode === 'tapped' && (typeof chunk === 'string' || chunk instanceof Uint8Array)) {
+      if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
+      const buffer = toBuffer(chunk, encoding as BufferEncoding | undefined);
+      this.tap!.bytes += buffer.length;
+      if (buffer.length > 0) this.tap!.see?.(buffer);
+      return this.origEnd.call(res, buffer, callback);
+    }
+    if (this.mode === 'pass' || this.mode === 'tapped' || this.mode === 'aborted') return this.origEnd.call(res, chunk, encoding, callback);
     if (this.mode === 'pending') {
       this.handlers.decide();
       if (this.current() === 'pass') return this.origEnd.call(res, chunk, encoding, callback);
@@ -313,7 +338,7 @@ export class ResponseInterceptor implements HookTarget {
   }
 
   private emitDrain(): void {
-    if (!this.owedDrain || (this.mode !== 'capture' && this.mode !== 'pass' && this.mode !== 'closed')) return;
+    if (!this.owedDrain || (this.mode !== 'capture' && this.mode !== 'pass' && this.mode !== 'tapped' && this.mode !== 'closed')) return;
     this.owedDrain = false;
     this.res.emit('drain');
   }
@@ -361,6 +386,8 @@ export class ResponseInterceptor implements HookTarget {
     if (options.continueWithApp) {
       while (this.queue.length > 0) {
         const { chunk, callback } = this.queue.shift()!;
+        // The app's bytes from here on: the tap sees them (the captured parts it saw already).
+        if (chunk.length > 0) this.tap?.see?.(chunk);
         if (!(await this.writeOut(chunk, callback))) return bytes;
         bytes += chunk.length;
       }
@@ -368,7 +395,7 @@ export class ResponseInterceptor implements HookTarget {
         this.mode = 'closed';
         this.origEnd.call(res, this.appEndCallback);
       } else {
-        this.mode = 'pass';
+        this.mode = this.tap === undefined ? 'pass' : 'tapped';
         this.emitDrain();
       }
       return bytes;

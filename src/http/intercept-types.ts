@@ -11,6 +11,8 @@ export type InterceptMode =
   | 'pending'
   /** Out of scope (or released after a fail-open): the original methods. */
   | 'pass'
+  /** Released after our output, with a `PassTap` watching the app's writes on their way out. */
+  | 'tapped'
   /** Writes go to the capture sink. */
   | 'capture'
   /** The app ended its body while capturing; labeling/sending in progress. */
@@ -62,4 +64,18 @@ export interface SendOptions {
    * the capture, and the memory it is charged for, stays.
    */
   inMemory?: boolean | undefined;
+}
+
+/**
+ * What watches the app's writes that pass through after our output (`continueWithApp`): their
+ * byte count, and optionally each chunk (a scanner completing the audit's counts after an early
+ * decision). `see` returning `false` asks the app to wait: its write returns `false` and the
+ * response emits 'drain' once `onceReady` calls back.
+ */
+export interface PassTap {
+  bytes: number;
+  see?: ((chunk: Buffer) => boolean) | undefined;
+  onceReady?: ((listener: () => void) => void) | undefined;
+  /** @internal a 'drain' is owed once `onceReady` calls back */
+  waiting?: boolean | undefined;
 }

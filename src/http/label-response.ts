@@ -8,7 +8,7 @@ import type { ClassificationResult } from '../graph-types.js';
 import { LabelgateError, isLabelgateError } from '../errors.js';
 import { startScanner } from './scan-offload.js';
 import { mergeCustomTypes } from '../policy/custom-types.js';
-import { detectFormat, mediaTypeOf } from '../formats/registry.js';
+import { declaredTextHandler, detectFormat, mediaTypeOf } from '../formats/registry.js';
 import { headOf } from '../formats/body.js';
 import { headersOnlyHandler } from '../formats/binary.js';
 import type { FormatHandler } from '../formats/types.js';
@@ -47,6 +47,8 @@ export interface Capture {
   spool: Spool;
   /** The handler the body was scanned for while captured (text formats). */
   scanHandler: FormatHandler | undefined;
+  /** The text handler the declared media type selects, which no content can change (for early decisions). */
+  declaredText: FormatHandler | undefined;
 }
 
 export function startCapture<Ctx>(
@@ -61,7 +63,7 @@ export function startCapture<Ctx>(
     ? startScanner({ customTypes: mergeCustomTypes(settings.labeler.engine.customTypes(), route.customTypes), delimiter: scanHandler.scanHints?.delimiter }, settings.scanInWorker)
     : undefined;
   const spool = new Spool({ memoryBytes: route.memoryBytes, maxBytes: route.maxBytes, tempDir: settings.tempDir, scanner, memoryPool: settings.memoryPool, diskPool: settings.diskPool }, onError);
-  return { spool, scanHandler };
+  return { spool, scanHandler, declaredText: declaredTextHandler(info.contentType, info.filename) };
 }
 
 /** The body of a planned response. */
@@ -144,6 +146,13 @@ function safeLabelHeaders(outcome: LabelOutcome): Record<string, string> {
 }
 
 /** A plan that sends the (possibly stamped) body with the label's headers. */
+/**
+ * How much of the body a plan is made for: all of it (`true`), the part captured before a failure
+ * whose rest streams on (`false`: headers only, no validators), or the part captured before an
+ * early decision whose rest streams on (`{ appLength }`: the app's Content-Length, if it set one).
+ */
+export type PlanScope = boolean | { appLength: number | undefined };
+
 export function labeledPlan(
   outcome: LabelOutcome,
   info: DownloadInfo,
@@ -151,7 +160,7 @@ export function labeledPlan(
   size: number,
   kind: 'labeled' | 'labeled-unclassified' | 'fail-safe',
   exposeExisting: string | undefined,
-  complete = true,
+  complete: PlanScope = true,
 ): ResponsePlan {
   const setHeaders = safeLabelHeaders(outcome);
   if (kind === 'fail-safe') setHeaders[LABEL_HEADERS.status] = 'fail-safe';
@@ -188,7 +197,7 @@ export function labeledPlan(
   // A labeled file is meant for this user: keep it out of shared caches unless the app decided.
   const cacheControl = privateCacheControl(info.cacheControl);
   if (cacheControl) setHeaders['cache-control'] = cacheControl;
-  if (!complete) {
+  if (complete === false) {
     // Headers-only label on a body that keeps streaming from the app: its length is the app's.
     return { outcome: kind, status: undefined, removeHeaders, setHeaders, body, length: size, audit: { ...audit, outcome: kind } };
   }
@@ -202,6 +211,14 @@ export function labeledPlan(
       length: 0,
       audit: { ...audit, outcome: 'not-modified' },
     };
+  }
+  if (complete !== true) {
+    // Decided early: the rest of the body streams from the app after what was captured.
+    const { appLength } = complete;
+    const delta = body.kind === 'captured' && body.prefix ? body.prefix.length - body.skip : 0;
+    if (appLength === undefined) removeHeaders.push('content-length');
+    else if (delta !== 0) setHeaders['content-length'] = String(appLength + delta);
+    return { outcome: kind, status: undefined, removeHeaders, setHeaders, body, length: size, audit: { ...audit, outcome: kind } };
   }
   setHeaders['content-length'] = String(length);
   removeHeaders.push('transfer-encoding');

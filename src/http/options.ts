@@ -59,6 +59,14 @@ export interface RouteLabelOptions<Ctx> {
   maxBytes?: number | undefined;
   /** CSV/TSV: write the label's header marking as the first line. Default `false`. */
   banner?: boolean | undefined;
+  /**
+   * Text downloads (CSV, TSV, JSON, NDJSON, plain text, by their declared content type): decide the
+   * label as soon as the body so far settles it — the route fixes the label, or what has been
+   * classified already gets the highest label the local policy could give — and stream the rest
+   * as the app writes it instead of holding it. Tried from 256 KiB on; the rest is still scanned
+   * for the audit. `false`: always hold the whole body until it is labeled. Default `true`.
+   */
+  earlyDecision?: boolean | undefined;
 }
 
 /** One entry of the match table. The first entry that matches a request wins. */
@@ -139,6 +147,7 @@ export interface ResolvedRoute<Ctx> {
   memoryBytes: number;
   maxBytes: number;
   banner: boolean;
+  earlyDecision: boolean;
 }
 
 /** The parts of a resolved route that do not depend on the request type. */
@@ -214,6 +223,7 @@ export function compileRouteOptions<Ctx>(options: RouteLabelOptions<Ctx>, where:
   const maxBytes = positiveInteger(options.maxBytes, `${where}.maxBytes`);
   if (maxBytes !== undefined) out.maxBytes = maxBytes;
   if (options.banner !== undefined) out.banner = options.banner === true;
+  if (options.earlyDecision !== undefined) out.earlyDecision = options.earlyDecision !== false;
   return out;
 }
 
@@ -240,6 +250,7 @@ export function resolveRoute<Ctx>(layers: readonly (CompiledRouteOptions<Ctx> | 
     memoryBytes: DEFAULT_MEMORY_BYTES,
     maxBytes: DEFAULT_MAX_BYTES,
     banner: false,
+    earlyDecision: true,
   };
   for (const layer of layers) if (layer) Object.assign(merged, defined(layer));
   if (merged.memoryBytes > merged.maxBytes) merged.memoryBytes = merged.maxBytes;

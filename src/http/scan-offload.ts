@@ -21,6 +21,8 @@ import { LabelgateError, type LabelgateErrorCode } from '../errors.js';
 export interface CaptureScanner {
   write(chunk: Buffer): void;
   end(): ClassificationResult[] | Promise<ClassificationResult[]>;
+  /** The results of what has been scanned so far (the scan goes on). */
+  resultsSoFar(): Promise<ClassificationResult[]>;
   /** Bytes written but not scanned yet. */
   backlog(): number;
   /** Call `listener` once the backlog is below the limit again. */
@@ -45,6 +47,7 @@ export type ToWorker =
   | { t: 'start'; id: number; options: ScannerOptions }
   | { t: 'write'; id: number; chunk: Uint8Array }
   | { t: 'end'; id: number }
+  | { t: 'peek'; id: number }
   | { t: 'drop'; id: number };
 
 /** A LabelgateError as it crosses the worker boundary (its code and message carry no content). */
@@ -57,6 +60,8 @@ export interface SerializedError {
 export type FromWorker =
   | { t: 'ack'; id: number; bytes: number }
   | { t: 'done'; id: number; results: ClassificationResult[] }
+  /** The answer to a `peek`: the results so far. */
+  | { t: 'partial'; id: number; results: ClassificationResult[] }
   /** `error`: a LabelgateError of the scanner; otherwise only the name (a foreign message could quote content). */
   | { t: 'error'; id: number; name: string; error?: SerializedError | undefined };
 
@@ -97,6 +102,13 @@ function inlineScanner(options: ScannerOptions): CaptureScanner {
   return {
     write: (chunk) => scanner.write(chunk),
     end: () => scanner.end(),
+    resultsSoFar: () => {
+      try {
+        return Promise.resolve(scanner.resultsSoFar());
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    },
     backlog: () => 0,
     onceDrained: (listener) => process.nextTick(listener),
     dispose: () => {},
@@ -112,6 +124,8 @@ class RemoteScan implements CaptureScanner {
   failure: LabelgateError | undefined;
   private waiters: (() => void)[] = [];
   private settle: { resolve: (r: ClassificationResult[]) => void; reject: (e: Error) => void } | undefined;
+  /** Outstanding `resultsSoFar` calls, answered in order (the worker handles messages in order). */
+  private peeks: { resolve: (r: ClassificationResult[]) => void; reject: (e: Error) => void }[] = [];
   private closed = false;
 
   constructor(
@@ -161,6 +175,23 @@ class RemoteScan implements CaptureScanner {
     });
   }
 
+  resultsSoFar(): Promise<ClassificationResult[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new LabelgateError('ABORTED', 'the scan has ended'));
+    // Everything written so far goes to the worker first.
+    this.flush();
+    return new Promise((resolve, reject) => {
+      this.peeks.push({ resolve, reject });
+      this.worker.postMessage({ t: 'peek', id: this.id } satisfies ToWorker);
+    });
+  }
+
+  private rejectPeeks(err: Error): void {
+    const peeks = this.peeks;
+    this.peeks = [];
+    for (const p of peeks) p.reject(err);
+  }
+
   backlog(): number {
     return this.failure ? 0 : this.pending;
   }
@@ -178,8 +209,10 @@ class RemoteScan implements CaptureScanner {
     this.worker.postMessage({ t: 'drop', id: this.id } satisfies ToWorker);
     this.pool.forget(this.id);
     // A capture waiting for results must not wait forever.
-    this.settle?.reject(new LabelgateError('ABORTED', 'the scan was dropped (client went away)'));
+    const dropped = new LabelgateError('ABORTED', 'the scan was dropped (client went away)');
+    this.settle?.reject(dropped);
     this.settle = undefined;
+    this.rejectPeeks(dropped);
     this.release();
   }
 
@@ -188,6 +221,8 @@ class RemoteScan implements CaptureScanner {
     if (msg.t === 'ack') {
       this.pending -= msg.bytes;
       if (this.pending <= SCAN_BACKLOG_LIMIT) this.release();
+    } else if (msg.t === 'partial') {
+      this.peeks.shift()?.resolve(msg.results);
     } else if (msg.t === 'done') {
       this.pool.forget(this.id);
       this.settle?.resolve(msg.results);
@@ -204,6 +239,7 @@ class RemoteScan implements CaptureScanner {
     this.pool.forget(this.id);
     this.settle?.reject(err);
     this.settle = undefined;
+    this.rejectPeeks(err);
     this.release();
   }
 

@@ -3,8 +3,9 @@
  * classification uses another core while the app keeps generating the report. Built as its own
  * entry (`dist/scan-worker.js` / `.cjs`).
  *
- * Messages in: `start` (scanner options), `write` (a chunk), `end`, `drop`.
- * Messages out: `ack` (bytes processed, for backpressure), `done` (results), `error` (the code,
+ * Messages in: `start` (scanner options), `write` (a chunk), `peek`, `end`, `drop`.
+ * Messages out: `ack` (bytes processed, for backpressure), `partial` (results so far, for a
+ * `peek`), `done` (results), `error` (the code,
  * message and detail of a LabelgateError, which never quote content; of any other error only its
  * name: its message could quote content).
  */
@@ -47,6 +48,11 @@ if (port) {
           const scanner = scanners.get(msg.id);
           scanners.delete(msg.id);
           if (scanner) port.postMessage({ t: 'done', id: msg.id, results: scanner.end() });
+          break;
+        }
+        case 'peek': {
+          const scanner = scanners.get(msg.id);
+          if (scanner) port.postMessage({ t: 'partial', id: msg.id, results: scanner.resultsSoFar() } satisfies FromWorker);
           break;
         }
         case 'drop':

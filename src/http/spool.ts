@@ -53,7 +53,7 @@ function captureError(err: unknown): LabelgateError {
 export class Spool {
   /** Bytes accepted so far. */
   size = 0;
-  private readonly options: SpoolOptions;
+  private options: SpoolOptions;
   private memory: Buffer[] = [];
   /** The block small chunks are copied into: bytes [blockStart, blockUsed) are not in `memory` yet. */
   private block: Buffer | undefined;
@@ -186,6 +186,38 @@ export class Spool {
   private finishBlock(): void {
     this.closeBlock();
     this.block = undefined;
+  }
+
+  /**
+   * The scanner, while it is healthy: for results so far. `undefined` once it failed (the
+   * complete capture is then classified or failed by `classificationResults`).
+   */
+  get liveScanner(): CaptureScanner | undefined {
+    return this.scanFailure === undefined ? this.options.scanner : undefined;
+  }
+
+  /**
+   * Hand the scanner over to the caller (an early decision: the rest of the body streams past the
+   * capture and is scanned for the audit only). The spool no longer feeds, ends or disposes it.
+   */
+  takeScanner(): CaptureScanner | undefined {
+    const scanner = this.liveScanner;
+    this.options = { ...this.options, scanner: undefined };
+    return scanner;
+  }
+
+  /** The first `n` captured bytes, while the body is in memory (undefined once it spilled). */
+  head(n: number): Buffer | undefined {
+    if (this.file || this.disposed) return undefined;
+    this.closeBlock();
+    const parts: Buffer[] = [];
+    let have = 0;
+    for (const part of this.memory) {
+      if (have >= n) break;
+      parts.push(have + part.length > n ? part.subarray(0, n - have) : part);
+      have += Math.min(part.length, n - have);
+    }
+    return Buffer.concat(parts, have);
   }
 
   private scannerBehind(): boolean {

@@ -116,6 +116,17 @@ function failSafePolicyError(err: unknown): unknown {
   });
 }
 
+/** The Graph `contentInfo` the engine evaluates for a document (its existing label metadata included). */
+export function contentInfoOf(options: Pick<LabelDocumentOptions, 'filename' | 'state'>, existingMetadata: KeyValuePair[]): ContentInfo {
+  return {
+    '@odata.type': '#microsoft.graph.security.contentInfo',
+    contentFormat: 'file',
+    identifier: options.filename ?? null,
+    state: options.state ?? 'rest',
+    metadata: existingMetadata,
+  };
+}
+
 export async function labelDocument(engine: EvaluationEngine, body: SourceBody, options: LabelDocumentOptions): Promise<LabelOutcome> {
   const { handler } = options;
   const limits: FormatLimits = { ...DEFAULT_FORMAT_LIMITS, ...options.limits };
@@ -124,13 +135,7 @@ export async function labelDocument(engine: EvaluationEngine, body: SourceBody, 
 
   const existingMetadata = await handler.readLabel(body, formatCtx);
   throwIfAborted(options.signal);
-  const contentInfo: ContentInfo = {
-    '@odata.type': '#microsoft.graph.security.contentInfo',
-    contentFormat: 'file',
-    identifier: options.filename ?? null,
-    state: options.state ?? 'rest',
-    metadata: existingMetadata,
-  };
+  const contentInfo = contentInfoOf(options, existingMetadata);
 
   let results: ClassificationResult[] = [];
   let decision: Decision<InformationProtectionAction[]>;

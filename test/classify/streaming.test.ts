@@ -80,6 +80,37 @@ describe('chunk boundaries', () => {
     );
   });
 
+  it('results so far, asked at any points, change nothing and never count less at a level than before', () => {
+    // "At or above confidence c": the number an auto-labeling condition compares with its minCount.
+    const atLeast = (results: { sensitiveTypeId: string; count: number; confidenceLevel: number }[]) => {
+      const out = new Map<string, number>();
+      for (const r of results) for (const c of [65, 75, 85]) if (r.confidenceLevel >= c) out.set(`${r.sensitiveTypeId}@${c}`, (out.get(`${r.sensitiveTypeId}@${c}`) ?? 0) + r.count);
+      return out;
+    };
+    fc.assert(
+      fc.property(textArb, fc.array(fc.nat(), { maxLength: 12 }), fc.integer({ min: 1, max: 400 }), fc.boolean(), (text, rawCuts, windowBytes, csv) => {
+        const bytes = Buffer.from(text, 'utf8');
+        const cuts = [...new Set(rawCuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+        const options = csv ? { delimiter: ',' as const } : {};
+        const scanner = new StreamScanner({ ...options, explain: true }, { windowBytes, maxScanBytes: windowBytes * 2 });
+        let prev = 0;
+        let before = new Map<string, number>();
+        for (const cut of [...cuts, bytes.length]) {
+          scanner.write(bytes.subarray(prev, cut));
+          prev = cut;
+          const now = atLeast(scanner.resultsSoFar());
+          for (const [key, n] of before) expect(now.get(key) ?? 0).toBeGreaterThanOrEqual(n);
+          before = now;
+        }
+        const whole = scan(bytes, options);
+        expect(scanner.end()).toEqual(whole.results);
+        expect(scanner.explanations()).toEqual(whole.matches);
+        for (const [key, n] of before) expect(atLeast(whole.results).get(key) ?? 0).toBeGreaterThanOrEqual(n);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('any split of a string, inside surrogate pairs too, gives the same results', () => {
     fc.assert(
       fc.property(textArb, fc.array(fc.nat(), { maxLength: 12 }), (text, rawCuts) => {

@@ -276,7 +276,7 @@ describe('Spool with a shared temp-file budget', () => {
 describe('Spool: a scan whose worker went away', () => {
   /** A capture scanner that fails the way a scan does when its worker thread dies or is stopped. */
   function failingScanner(err: Error): CaptureScanner {
-    return { write() {}, end: () => Promise.reject(err), backlog: () => 0, onceDrained: (l) => process.nextTick(l), dispose() {} };
+    return { write() {}, end: () => Promise.reject(err), resultsSoFar: () => Promise.reject(err), backlog: () => 0, onceDrained: (l) => process.nextTick(l), dispose() {} };
   }
 
   it('has no results (the pipeline classifies the complete body inline) instead of failing the download', async () => {

@@ -1,0 +1,149 @@
+/**
+ * Early decisions for text downloads. Fail closed holds every byte until the label is decided,
+ * which for a large export means the client waits for all of it (and a proxy may time out) and
+ * the body is held in memory or on disk. The label of a growing body is often certain long before
+ * its end: the route fixes it, or what has been classified already gets the highest label the
+ * policy could give (`isLabelSettled`). Then the download is labeled with what was captured, and
+ * the rest streams as the app writes it, scanned on the way for the audit's counts.
+ *
+ * Only for text formats selected by their declared media type (no content can change the
+ * handler, and the label travels in headers, so the rest of the body needs no stamping), only
+ * with an engine that can tell (the local policy; Graph evaluates rules in the service), and
+ * never for a label that needs protection (the protect hook needs the whole body).
+ */
+import type { ClassificationResult, ContentInfo } from '../graph-types.js';
+import { contentInfoOf, labelDocument } from '../pipeline/label-document.js';
+import { settledLabel } from '../pipeline/settle.js';
+import { planActions } from '../evaluate/plan.js';
+import type { SourceBody } from '../formats/types.js';
+import type { HttpSettings, ResolvedRoute } from './options.js';
+import { labeledPlan, type Capture, type DownloadInfo, type ResponsePlan } from './label-response.js';
+import { sensitiveTypesOf } from './audit.js';
+
+/**
+ * The first attempt is made once this much is captured: a smaller body is held whole (it then
+ * gets a Content-Length, and holding it costs little). Also about when the scanner has results:
+ * it scans in windows of 256 KiB.
+ */
+export const EARLY_DECISION_FROM = 256 * 1024;
+
+/** Bytes of the body the banner line's end-of-line detection reads. */
+const BANNER_HEAD_BYTES = 64 * 1024;
+
+/** The captured size at which to try next: every 256 KiB, and every eighth of the size beyond 2 MiB. */
+export function nextAttemptAt(size: number): number {
+  return size + Math.max(EARLY_DECISION_FROM, Math.floor(size / 8));
+}
+
+/** Can this capture ever be decided early? */
+export function earlyDecisionPossible<Ctx>(settings: HttpSettings<Ctx>, route: ResolvedRoute<Ctx>, capture: Capture): boolean {
+  if (!route.earlyDecision || capture.declaredText === undefined) return false;
+  if (route.label !== undefined) return true;
+  return capture.scanHandler === capture.declaredText && settings.labeler.engine.ceilingResults?.() !== undefined;
+}
+
+export interface EarlyDecision {
+  plan: ResponsePlan;
+  /** Bytes captured when the label was decided. */
+  at: number;
+  /** What the engine evaluated (for the audit's final evaluation of the complete results). */
+  contentInfo: ContentInfo;
+  /** The evaluation's label (before a route's minimum raised it), when classified. */
+  evaluated: { labelId: string | null } | undefined;
+}
+
+/** Not settled by what was captured so far (try again later), or never to be decided early. */
+export type NoEarlyDecision = 'not-yet' | 'never';
+
+/** The body for the pipeline: what was captured so far, of which only the head can be read. */
+function capturedSoFar(size: number, head: Buffer): SourceBody {
+  return {
+    size,
+    bytes: () => Promise.reject(new Error('the body is still being written')),
+    async *chunks() {
+      yield head;
+    },
+  };
+}
+
+/**
+ * Decide the label from what has been captured, if that settles it; undefined if not (yet), or if
+ * anything fails — the complete capture is then labeled as usual, its failures going to the fail
+ * mode. The caller checks that the capture is still running before it acts on the decision.
+ */
+export async function decideEarly<Ctx>(
+  settings: HttpSettings<Ctx>,
+  route: ResolvedRoute<Ctx>,
+  capture: Capture,
+  info: DownloadInfo,
+  signal: AbortSignal,
+  exposeExisting: string | undefined,
+  appLength: number | undefined,
+): Promise<EarlyDecision | NoEarlyDecision> {
+  const { spool } = capture;
+  const handler = capture.declaredText!;
+  const engine = settings.labeler.engine;
+  const at = spool.size;
+  const head = spool.head(BANNER_HEAD_BYTES);
+  // The banner line's end of line is read from the head, which only memory still has.
+  if (head === undefined && route.banner) return 'never';
+  try {
+    let results: ClassificationResult[] | undefined;
+    let evaluated: EarlyDecision['evaluated'];
+    const contentInfo = contentInfoOf({ filename: info.identifier, state: route.state }, []);
+    if (route.label === undefined) {
+      const scanner = spool.liveScanner;
+      if (scanner === undefined) return 'never';
+      results = await scanner.resultsSoFar();
+      evaluated = await settledLabel(engine, contentInfo, results, { user: info.user, signal });
+      if (evaluated === undefined) return 'not-yet';
+    }
+    const outcome = await labelDocument(engine, capturedSoFar(at, head ?? Buffer.alloc(0)), {
+      handler,
+      contentType: info.contentType,
+      filename: info.identifier,
+      user: info.user,
+      state: route.state,
+      label: route.label,
+      minimumLabel: route.minimumLabel,
+      customTypes: route.customTypes,
+      classificationResults: results,
+      banner: route.banner,
+      signal,
+      // No protect hook: a label that needs protection fails here and waits for the whole body.
+    });
+    if (outcome.body.kind === 'replaced') return 'never';
+    const plan = labeledPlan(outcome, info, route, at, 'labeled', exposeExisting, { appLength });
+    plan.audit.settledAtBytes = at;
+    return { plan, at, contentInfo, evaluated };
+  } catch {
+    // An engine that fails now (or a label that needs protection) would fail again: the complete
+    // capture is labeled as usual, and its failures go to the fail mode.
+    return 'never';
+  }
+}
+
+/**
+ * The audit's view of the complete body after an early decision: its results, and the types
+ * responsible for the label by them (the label itself cannot have changed; if it did, the
+ * event says so as an error).
+ */
+export async function completeAudit<Ctx>(
+  settings: HttpSettings<Ctx>,
+  decision: EarlyDecision,
+  results: readonly ClassificationResult[],
+  user: string | undefined,
+): Promise<Pick<ResponsePlan['audit'], 'sensitiveTypes' | 'responsibleSensitiveTypeIds' | 'error'>> {
+  const sensitiveTypes = sensitiveTypesOf(results);
+  const early = decision.plan.audit;
+  if (decision.evaluated === undefined) return { sensitiveTypes, responsibleSensitiveTypeIds: early.responsibleSensitiveTypeIds, error: undefined };
+  const final = planActions((await settings.labeler.engine.evaluateClassificationResults(decision.contentInfo, results, { user })).value);
+  if (final.labelId !== decision.evaluated.labelId) {
+    return {
+      sensitiveTypes,
+      responsibleSensitiveTypeIds: early.responsibleSensitiveTypeIds,
+      error: { code: 'LABELING_FAILED', message: `the complete body evaluates to label ${final.labelId ?? 'none'}, not the label decided early` },
+    };
+  }
+  return { sensitiveTypes, responsibleSensitiveTypeIds: [...final.responsibleSensitiveTypeIds], error: undefined };
+}

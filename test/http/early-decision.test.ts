@@ -1,0 +1,365 @@
+/**
+ * Early decisions (Express 5 and 4, both hook modes): a text download whose label is settled by
+ * what was captured so far streams the rest instead of holding it, and the client gets the label
+ * before the app has finished writing. A download that is not settled is held whole as before.
+ *
+ * The streaming cases are gated: the app writes the rest only after the client has received the
+ * response headers, so a labelgate that held the body would never answer (the test times out).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import fc from 'fast-check';
+import { SIT, classify, createLabeler } from '../../src/index.js';
+import { expressLabeling, labelRoute } from '../../src/http/express.js';
+import { EXPRESS_HOOK_MATRIX, builtPackage, captureLogs, luhnCards, parseSensitivityLabel, tempDir, testLabeler, testPolicy, waitFor, type Running, listen } from './helpers.js';
+
+const CARDS = luhnCards(40);
+const SSNS = ['536-90-4399', '234-56-7890', '345-67-8901'];
+const KiB = 1024;
+
+/** CSV rows without sensitive data (about 60 bytes each). */
+function plainRows(from: number, n: number): string {
+  let out = '';
+  for (let i = from; i < from + n; i++) out += `${i},Customer ${i},order batch ${i % 7},${(i * 3.17).toFixed(2)}\n`;
+  return out;
+}
+
+/** Rows that carry a card (and, if asked, an SSN) each. */
+function cardRows(from: number, n: number, ssn = false): string {
+  let out = '';
+  for (let i = 0; i < n; i++) out += `${from + i},Customer ${from + i},${CARDS[(from + i) % CARDS.length]},${ssn ? SSNS[i % SSNS.length] : ''}\n`;
+  return out;
+}
+
+const HEADER = 'id,name,card_number,ssn\n';
+
+/** A report: 12 card rows first (Secret needs 10), ~380 KiB of plain rows, then more that only the rest carries (SSNs). */
+const FIRST = HEADER + cardRows(0, 12) + plainRows(100, 9000);
+const REST = cardRows(20_000, 3, true) + plainRows(30_000, 4000);
+
+/** A report without anything sensitive (General, the default label): never settled early. */
+const CLEAN_FIRST = HEADER + plainRows(0, 9000);
+const CLEAN_REST = plainRows(10_000, 2000);
+
+interface Gate {
+  open: () => void;
+  opened: Promise<void>;
+}
+function gate(): Gate {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  return { open, opened };
+}
+
+/** Write `text` in 16 KiB pieces, honouring backpressure. */
+async function writeInPieces(res: http.ServerResponse, text: string): Promise<void> {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let o = 0; o < bytes.length; o += 16 * KiB) {
+    if (!res.write(bytes.subarray(o, o + 16 * KiB))) await new Promise((r) => res.once('drain', r));
+  }
+}
+
+/** A GET that reports when the response headers arrive (before the body is read). */
+function request(
+  port: number,
+  path: string,
+  options: { headers?: http.OutgoingHttpHeaders; onHeaders?: (res: http.IncomingMessage) => void; abortAfterHeaders?: boolean } = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ port, path, host: '127.0.0.1', headers: options.headers }, (res) => {
+      options.onHeaders?.(res);
+      if (options.abortAfterHeaders) {
+        res.once('data', () => {
+          req.destroy();
+          resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.alloc(0) });
+        });
+        return;
+      }
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(parts) }));
+      res.on('error', reject);
+    });
+    req.on('error', (err) => (options.abortAfterHeaders ? undefined : reject(err)));
+  });
+}
+
+describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): early decisions', (_name, responseHooks, express) => {
+  const dir = tempDir();
+  const logs = captureLogs();
+  let server: Running;
+  /** Per request path: the gate the app waits on before writing the rest, and whether it ended. */
+  const gates = new Map<string, Gate>();
+  const ended = new Set<string>();
+
+  function gated(path: string, first: string, rest: string, setup?: (res: http.ServerResponse) => void) {
+    return async (_req: unknown, res: http.ServerResponse) => {
+      res.setHeader('content-type', 'text/csv; charset=utf-8');
+      setup?.(res);
+      await writeInPieces(res, first);
+      await gates.get(path)!.opened;
+      await writeInPieces(res, rest);
+      ended.add(path);
+      res.end();
+    };
+  }
+
+  beforeAll(async () => {
+    const app = express();
+    app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, responseHooks }));
+    app.get('/settles.csv', gated('/settles.csv', FIRST, REST));
+    app.get('/etag.csv', gated('/etag.csv', FIRST, REST, (res) => res.setHeader('etag', '"v1"')));
+    app.get('/abort.csv', gated('/abort.csv', FIRST, REST));
+    app.get('/fixed.csv', labelRoute({ label: 'Confidential' }), gated('/fixed.csv', CLEAN_FIRST, CLEAN_REST));
+    app.get('/banner.csv', labelRoute({ banner: true }), gated('/banner.csv', FIRST, REST, (res) => res.setHeader('content-length', Buffer.byteLength(FIRST + REST))));
+    // Not gated: these must be held whole (the app ends without waiting for the client).
+    const held = (first: string, rest: string) => async (req: http.IncomingMessage, res: http.ServerResponse) => {
+      res.setHeader('content-type', 'text/csv');
+      await writeInPieces(res, first);
+      await new Promise((r) => setTimeout(r, 20));
+      await writeInPieces(res, rest);
+      ended.add(req.url!);
+      res.end();
+    };
+    app.get('/clean.csv', held(CLEAN_FIRST, CLEAN_REST));
+    app.get('/held.csv', labelRoute({ earlyDecision: false }), held(FIRST, REST));
+    server = await listen(app);
+  });
+  afterAll(async () => {
+    await server.close();
+    dir.cleanup();
+  });
+
+  /** Fetch a gated path: the gate opens when the response headers arrive. */
+  function fetchGated(path: string, headers?: http.OutgoingHttpHeaders) {
+    const g = gate();
+    gates.set(path, g);
+    let endedBeforeHeaders: boolean | undefined;
+    const done = request(server.port, path, {
+      headers,
+      onHeaders: () => {
+        endedBeforeHeaders = ended.has(path);
+        g.open();
+      },
+    });
+    return done.then((r) => ({ ...r, endedBeforeHeaders }));
+  }
+
+  async function auditOf(path: string): Promise<Record<string, unknown>> {
+    await waitFor(() => logs.events().some((e) => (e.labelgate as { file?: string }).file === path.slice(1)), 5000, `audit of ${path}`);
+    return logs.events().find((e) => (e.labelgate as { file?: string }).file === path.slice(1))!.labelgate as Record<string, unknown>;
+  }
+
+  it('a settled download streams: the label arrives before the app has finished, the body is byte-identical', async () => {
+    const res = await fetchGated('/settles.csv');
+    expect(res.status).toBe(200);
+    expect(res.endedBeforeHeaders).toBe(false);
+    expect(parseSensitivityLabel(res.headers['sensitivity-label'] as string).name).toBe('Secret');
+    expect(res.headers['content-length']).toBeUndefined();
+    expect(res.body.toString('utf8')).toBe(FIRST + REST);
+
+    const audit = await auditOf('/settles.csv');
+    expect(audit.outcome).toBe('labeled');
+    expect(audit.labelName).toBe('Secret');
+    const total = Buffer.byteLength(FIRST + REST);
+    expect(audit.settledAtBytes).toBeGreaterThanOrEqual(256 * KiB);
+    expect(audit.settledAtBytes).toBeLessThanOrEqual(Buffer.byteLength(FIRST));
+    expect(audit.bytesIn).toBe(total);
+    expect(audit.bytesOut).toBe(total);
+    // The rest was scanned on its way: the counts are those of the whole body (SSNs only occur in the rest).
+    const whole = await classify(FIRST + REST, { delimiter: ',' });
+    expect(audit.sensitiveTypes).toEqual(whole.map((r) => ({ id: r.sensitiveTypeId, count: r.count, confidence: r.confidenceLevel })));
+    expect(whole.some((r) => r.sensitiveTypeId === SIT.usSsn)).toBe(true);
+  });
+
+  it('a download the content so far does not settle is held whole (Content-Length, headers only after the end)', async () => {
+    const started = logs.events().length;
+    const res = await request(server.port, '/clean.csv', { onHeaders: () => expect(ended.has('/clean.csv')).toBe(true) });
+    expect(res.status).toBe(200);
+    expect(parseSensitivityLabel(res.headers['sensitivity-label'] as string).name).toBe('General');
+    expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(CLEAN_FIRST + CLEAN_REST));
+    await waitFor(() => logs.events().length > started);
+    const audit = (await auditOf('/clean.csv'));
+    expect(audit.settledAtBytes).toBeUndefined();
+  });
+
+  it('earlyDecision: false holds a download even when its label is certain early', async () => {
+    const res = await request(server.port, '/held.csv', { onHeaders: () => expect(ended.has('/held.csv')).toBe(true) });
+    expect(parseSensitivityLabel(res.headers['sensitivity-label'] as string).name).toBe('Secret');
+    expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(FIRST + REST));
+    expect((await auditOf('/held.csv')).settledAtBytes).toBeUndefined();
+  });
+
+  it('a route with a fixed label streams from 256 KiB on, without classifying', async () => {
+    const res = await fetchGated('/fixed.csv');
+    expect(res.endedBeforeHeaders).toBe(false);
+    expect(parseSensitivityLabel(res.headers['sensitivity-label'] as string).name).toBe('Confidential');
+    expect(res.body.toString('utf8')).toBe(CLEAN_FIRST + CLEAN_REST);
+    const audit = await auditOf('/fixed.csv');
+    expect(audit.settledAtBytes).toBeGreaterThanOrEqual(256 * KiB);
+    expect(audit.sensitiveTypes).toEqual([]);
+  });
+
+  it('a banner line goes first, and the app\'s Content-Length grows by it', async () => {
+    const res = await fetchGated('/banner.csv');
+    expect(res.endedBeforeHeaders).toBe(false);
+    const banner = 'SECRET - internal only\n';
+    expect(res.body.toString('utf8')).toBe(banner + FIRST + REST);
+    expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(banner + FIRST + REST));
+  });
+
+  it('a matching If-None-Match gets a 304 as soon as the label is settled', async () => {
+    const first = await fetchGated('/etag.csv');
+    const etag = first.headers.etag as string;
+    expect(etag).toMatch(/^W\//);
+    const again = await fetchGated('/etag.csv', { 'if-none-match': etag });
+    expect(again.status).toBe(304);
+    expect(again.body.length).toBe(0);
+  });
+
+  it('a client that leaves after the label is audited as aborted (with the label), and nothing is left behind', async () => {
+    const g = gate();
+    gates.set('/abort.csv', g);
+    await request(server.port, '/abort.csv', { onHeaders: () => g.open(), abortAfterHeaders: true });
+    await waitFor(() => logs.events().some((e) => (e.labelgate as { file?: string }).file === 'abort.csv'), 5000, 'abort audit');
+    const audit = logs.events().find((e) => (e.labelgate as { file?: string }).file === 'abort.csv')!.labelgate as Record<string, unknown>;
+    expect(audit.outcome).toBe('aborted');
+    expect(audit.labelName).toBe('Secret');
+    expect(dir.files()).toEqual([]);
+    // The server still serves.
+    const res = await fetchGated('/settles.csv');
+    expect(res.body.length).toBe(Buffer.byteLength(FIRST + REST));
+  });
+
+  it('no planted value reaches the log', () => {
+    const text = logs.text();
+    for (const v of [...CARDS, ...SSNS]) expect(text).not.toContain(v);
+  });
+});
+
+describe('early and held decisions agree (property)', () => {
+  const dir = tempDir();
+  let server: Running;
+  const bodies = new Map<string, string>();
+  beforeAll(async () => {
+    const { default: express } = await import('express');
+    const app = express();
+    app.use(expressLabeling({ labeler: testLabeler(), tempDir: dir.path, logger: captureLogs().logger }));
+    const send = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const body = bodies.get(new URL(req.url!, 'http://x').searchParams.get('k')!)!;
+      res.setHeader('content-type', 'text/csv');
+      void writeInPieces(res, body).then(() => res.end());
+    };
+    app.get('/early.csv', send);
+    app.get('/held.csv', labelRoute({ earlyDecision: false }), send);
+    server = await listen(app);
+  });
+  afterAll(async () => {
+    await server.close();
+    dir.cleanup();
+  });
+
+  it('whatever rows carry cards, the streamed label is the label of the whole body', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(fc.integer({ min: 0, max: 11_999 }), { maxLength: 14 }), async (cardAt) => {
+        const at = new Set(cardAt);
+        let body = HEADER;
+        for (let i = 0; i < 12_000; i++) body += at.has(i) ? cardRows(i, 1) : plainRows(i, 1);
+        const k = String(bodies.size);
+        bodies.set(k, body);
+        const [early, held] = await Promise.all([
+          request(server.port, `/early.csv?k=${k}`),
+          request(server.port, `/held.csv?k=${k}`),
+        ]);
+        expect(early.body.toString('utf8')).toBe(body);
+        expect(parseSensitivityLabel(early.headers['sensitivity-label'] as string).name).toBe(parseSensitivityLabel(held.headers['sensitivity-label'] as string).name);
+        bodies.delete(k);
+      }),
+      { numRuns: 12 },
+    );
+  }, 60_000);
+});
+
+describe('with the scan worker (built package): results so far come from the worker', () => {
+  const built = builtPackage();
+  const dir = tempDir();
+  const logs = captureLogs();
+  let server: Running;
+  const g = gate();
+  let ended = false;
+  let labeling: ReturnType<typeof built.express.expressLabeling>;
+  beforeAll(async () => {
+    const app = built.expressLib();
+    app.use((labeling = built.express.expressLabeling({ labeler: built.index.createLabeler({ policy: testPolicy() }), logger: logs.logger, tempDir: dir.path, scanInWorker: true })));
+    app.get('/worker.csv', async (_req, res) => {
+      res.setHeader('content-type', 'text/csv');
+      await writeInPieces(res, FIRST);
+      await g.opened;
+      await writeInPieces(res, REST);
+      ended = true;
+      res.end();
+    });
+    server = await listen(app);
+  });
+  afterAll(async () => {
+    await server.close();
+    await labeling.close();
+    dir.cleanup();
+  });
+
+  it('streams once settled, and audits the counts of the whole body', async () => {
+    let endedBeforeHeaders: boolean | undefined;
+    const res = await request(server.port, '/worker.csv', {
+      onHeaders: () => {
+        endedBeforeHeaders = ended;
+        g.open();
+      },
+    });
+    expect(endedBeforeHeaders).toBe(false);
+    expect(parseSensitivityLabel(res.headers['sensitivity-label'] as string).name).toBe('Secret');
+    expect(res.body.toString('utf8')).toBe(FIRST + REST);
+    await waitFor(() => logs.events().length > 0, 5000, 'audit');
+    const audit = logs.events()[0]!.labelgate as Record<string, unknown>;
+    const whole = await classify(FIRST + REST, { delimiter: ',' });
+    expect(audit.sensitiveTypes).toEqual(whole.map((r) => ({ id: r.sensitiveTypeId, count: r.count, confidence: r.confidenceLevel })));
+    expect(audit.settledAtBytes).toBeLessThanOrEqual(Buffer.byteLength(FIRST));
+  });
+});
+
+describe('a route minimum above the settled label', () => {
+  const dir = tempDir();
+  const logs = captureLogs();
+  let server: Running;
+  const g = gate();
+  beforeAll(async () => {
+    const { default: express } = await import('express');
+    const policy = testPolicy();
+    // The only label above the auto labels has no protection here: the minimum can raise to it.
+    policy.labels = [...policy.labels.filter((l) => l.name !== 'Protected' && l.name !== 'Secret'), { id: '0b8a3c0e-0000-4000-8000-000000000009', name: 'Restricted', sensitivity: 5 }];
+    const app = express();
+    app.use(expressLabeling({ labeler: createLabeler({ policy }), logger: logs.logger, tempDir: dir.path }));
+    app.get('/hr.csv', labelRoute({ minimumLabel: 'Restricted' }), async (_req, res) => {
+      res.setHeader('content-type', 'text/csv');
+      await writeInPieces(res, FIRST);
+      await g.opened;
+      await writeInPieces(res, REST);
+      res.end();
+    });
+    server = await listen(app);
+  });
+  afterAll(async () => {
+    await server.close();
+    dir.cleanup();
+  });
+
+  it('streams with the minimum label; the audit names the types that settled the evaluated label, without an error', async () => {
+    const res = await request(server.port, '/hr.csv', { onHeaders: () => g.open() });
+    expect(parseSensitivityLabel(res.headers['sensitivity-label'] as string).name).toBe('Restricted');
+    await waitFor(() => logs.events().length > 0, 5000, 'audit');
+    const audit = logs.events()[0]!.labelgate as Record<string, unknown>;
+    expect(audit).toMatchObject({ outcome: 'labeled', labelName: 'Restricted' });
+    expect(audit.error).toBeUndefined();
+    expect(audit.settledAtBytes).toBeGreaterThan(0);
+    expect(audit.responsibleSensitiveTypeIds).toEqual(expect.arrayContaining([SIT.creditCard, SIT.usSsn]));
+  });
+});
