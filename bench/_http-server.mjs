@@ -8,32 +8,47 @@ import { expressLabeling, labelRoute } from '../dist/express.js';
 const CSV_BYTES = Number(process.env.BENCH_CSV_MB ?? 10) * 1024 * 1024;
 const EXPORT_BYTES = Number(process.env.BENCH_EXPORT_MB ?? 1024) * 1024 * 1024;
 
-// A customer table as a database would return it; 1 row in 20 carries personal data.
+/** A Luhn-valid 16-digit card number of customer `n` (each customer has their own). */
+function cardOf(n) {
+  const body = `4000${String(n).padStart(11, '0')}`;
+  let sum = 0;
+  for (let k = 0; k < 15; k++) {
+    let x = body.charCodeAt(14 - k) - 48;
+    if (k % 2 === 0) x = x * 2 > 9 ? x * 2 - 9 : x * 2;
+    sum += x;
+  }
+  return body + ((10 - (sum % 10)) % 10);
+}
+
+// A customer table as a database would return it; 1 row in 20 carries personal data (each
+// customer's own card number, e-mail and SSN-like number).
 const ROWS = Array.from({ length: 5000 }, (_, i) => ({
   id: i,
   name: `Customer ${i}`,
   email: i % 20 === 0 ? `customer${i}@example.com` : '',
   city: ['Berlin', 'Lisbon', 'Dublin', 'Austin'][i % 4],
-  card: i % 20 === 0 ? '4111111111111111' : '',
+  card: i % 20 === 0,
   ssn: i % 40 === 0 ? '123-45-6789' : '',
   amount: (i * 7.31) % 1000,
   date: `2026-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')}`,
 }));
 const HEADER = 'id,name,email,city,card,ssn,amount,date\n';
-const line = (r, n) => `${n},${r.name},${r.email},${r.city},${r.card},${r.ssn},${r.amount.toFixed(2)},${r.date}\n`;
+const line = (r, n) => `${n},${r.name},${r.email},${r.city},${r.card ? cardOf(n) : ''},${r.ssn},${r.amount.toFixed(2)},${r.date}\n`;
+/** The same rows with nothing personal in them (an order export: the label is the default one). */
+const cleanLine = (r, n) => `${n},${r.name},,${r.city},,,${r.amount.toFixed(2)},${r.date}\n`;
 
 /**
  * Write `total` bytes of CSV, formatted row by row in pages of `perWrite` rows (500: a page of a
  * database cursor; 1: a writer that sends each row as it formats it), honouring backpressure.
  */
-function writeCsv(res, total, done, perWrite = 500) {
+function writeCsv(res, total, done, perWrite = 500, format = line) {
   let written = 0;
   let n = 0;
   res.write(HEADER);
   const page = () => {
     while (written < total) {
       let chunk = '';
-      for (let k = 0; k < perWrite; k++, n++) chunk += line(ROWS[n % ROWS.length], n);
+      for (let k = 0; k < perWrite; k++, n++) chunk += format(ROWS[n % ROWS.length], n);
       written += chunk.length;
       if (!res.write(chunk)) {
         res.once('drain', page);
@@ -71,8 +86,23 @@ function routes(app, labeled) {
     res.attachment('export.csv');
     writeCsv(res, CSV_BYTES);
   });
-  // The same export with a fixed label: what capture and replay cost without the classifier.
+  // The same export held whole until labeled (no early decision): capture, scan, replay.
+  app.get('/export-held.csv', ...(labeled ? [labelRoute({ earlyDecision: false })] : []), (_req, res) => {
+    res.attachment('export.csv');
+    writeCsv(res, CSV_BYTES);
+  });
+  // An export with nothing personal in it: its label (the default) is only certain at its end.
+  app.get('/export-clean.csv', (_req, res) => {
+    res.attachment('export.csv');
+    writeCsv(res, CSV_BYTES, undefined, 500, cleanLine);
+  });
+  // The same export with a fixed label: no classifier (decided early, streamed).
   app.get('/export-fixed.csv', ...(labeled ? [labelRoute({ label: 'Confidential' })] : []), (_req, res) => {
+    res.attachment('export.csv');
+    writeCsv(res, CSV_BYTES);
+  });
+  // Fixed label, held whole: what capture and replay cost without the classifier.
+  app.get('/export-fixed-held.csv', ...(labeled ? [labelRoute({ label: 'Confidential', earlyDecision: false })] : []), (_req, res) => {
     res.attachment('export.csv');
     writeCsv(res, CSV_BYTES);
   });
@@ -91,8 +121,8 @@ function routes(app, labeled) {
     res.attachment('export-big.csv');
     writeCsv(res, EXPORT_BYTES);
   });
-  // Same export with a fixed label: capture, spill and replay without the classifier.
-  app.get('/export-big-fixed.csv', ...(labeled ? [labelRoute({ maxBytes: 2 * EXPORT_BYTES + 1024 * 1024, label: 'Confidential' })] : []), (_req, res) => {
+  // Same export with a fixed label, held whole: capture, spill and replay without the classifier.
+  app.get('/export-big-fixed.csv', ...(labeled ? [labelRoute({ maxBytes: 2 * EXPORT_BYTES + 1024 * 1024, label: 'Confidential', earlyDecision: false })] : []), (_req, res) => {
     res.attachment('export-big-fixed.csv');
     writeCsv(res, EXPORT_BYTES);
   });

@@ -201,8 +201,14 @@ const csv = await compare('/export.csv', ROUNDS);
 console.log(
   `${process.env.BENCH_CSV_MB ?? 10} MB CSV export (generated, streamed): without ${fmt(csv.without)} ms, with ${fmt(csv.with)} ms → ratio ${fmt(csv.with / csv.without, 2)} (goal ≤ 1.3)  [${csv.label}]`,
 );
+const held = await compare('/export-held.csv', ROUNDS);
+console.log(`  same export held whole until labeled (earlyDecision: false): with ${fmt(held.with)} ms → ratio ${fmt(held.with / held.without, 2)}  [${held.label}]`);
+const clean = await compare('/export-clean.csv', ROUNDS);
+console.log(`  an export with nothing personal (its default label is only certain at the end: held): without ${fmt(clean.without)} ms, with ${fmt(clean.with)} ms → ratio ${fmt(clean.with / clean.without, 2)}  [${clean.label}]`);
 const fixed = await compare('/export-fixed.csv', ROUNDS);
-console.log(`  same export, fixed label (capture + replay, no classifier): with ${fmt(fixed.with)} ms → ratio ${fmt(fixed.with / fixed.without, 2)}`);
+console.log(`  same export, fixed label (no classifier; decided early): with ${fmt(fixed.with)} ms → ratio ${fmt(fixed.with / fixed.without, 2)}`);
+const fixedHeld = await compare('/export-fixed-held.csv', ROUNDS);
+console.log(`  same export, fixed label held whole (capture + replay): with ${fmt(fixedHeld.with)} ms → ratio ${fmt(fixedHeld.with / fixedHeld.without, 2)}`);
 const byRow = await compare('/export-rows.csv', ROUNDS);
 console.log(`  same export written one row per res.write, classified: without ${fmt(byRow.without)} ms, with ${fmt(byRow.with)} ms → ratio ${fmt(byRow.with / byRow.without, 2)}`);
 const pre = await compare('/prebuilt.csv', ROUNDS);
@@ -212,8 +218,8 @@ if (EXPORT_MB > 0) {
   const tempBefore = readdirSync(tmpdir()).filter((f) => /^labelgate-\d+-[0-9a-f]+\.part$/.test(f)).length;
   for (const [title, port, path] of [
     ['streamed non-report (pass-through)', labeled, '/stream-big.html'],
-    ['streamed CSV export, fixed label (capture + spill + replay)', labeled, '/export-big-fixed.csv'],
-    ['streamed CSV export, classified', labeled, '/export-big.csv'],
+    ['streamed CSV export, fixed label held whole (capture + spill + replay)', labeled, '/export-big-fixed.csv'],
+    ['streamed CSV export, classified (decided early, streamed and scanned)', labeled, '/export-big.csv'],
   ]) {
     const m = await memory(port, path);
     const outcome = m.status === 200 ? (m.headers['sensitivity-label'] ? 'labeled' : 'untouched') : `status ${m.status}`;

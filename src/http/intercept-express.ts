@@ -145,15 +145,23 @@ export class ResponseInterceptor implements HookTarget {
     return this.onWrite(toBuffer(chunk, encoding as BufferEncoding | undefined), callback as Callback | undefined);
   }
 
-  /** A pass-mode write the tap sees (strings are encoded once, here, and sent as that Buffer). */
+  /**
+   * A pass-mode write the tap sees. A UTF-8 string goes out as it came (a row written as a string
+   * is not turned into a Buffer of its own: the tap copies it into its batch directly).
+   */
   private tapWrite(res: ServerResponse, chunk: unknown, encoding: unknown, callback: unknown): boolean {
     const tap = this.tap!;
     if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
-    if (!(typeof chunk === 'string' || chunk instanceof Uint8Array)) return this.origWrite.call(res, chunk, encoding, callback) as boolean;
-    const buffer = toBuffer(chunk, encoding as BufferEncoding | undefined);
-    tap.bytes += buffer.length;
-    const ready = tap.see === undefined || buffer.length === 0 || tap.see(buffer);
-    const ok = this.origWrite.call(res, buffer, callback) as boolean;
+    let out: Buffer | string;
+    if (typeof chunk === 'string' && (encoding === undefined || encoding === 'utf8' || encoding === 'utf-8')) {
+      out = chunk;
+      tap.bytes += Buffer.byteLength(chunk);
+    } else if (typeof chunk === 'string' || chunk instanceof Uint8Array) {
+      out = toBuffer(chunk, encoding as BufferEncoding | undefined);
+      tap.bytes += out.length;
+    } else return this.origWrite.call(res, chunk, encoding, callback) as boolean;
+    const ready = tap.see === undefined || out.length === 0 || tap.see(out);
+    const ok = this.origWrite.call(res, out, callback) as boolean;
     if (ok && !ready) {
       // Node will not emit 'drain' for a write it took without complaint: we owe it.
       if (!tap.waiting && tap.onceReady) {

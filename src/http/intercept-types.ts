@@ -74,7 +74,8 @@ export interface SendOptions {
  */
 export interface PassTap {
   bytes: number;
-  see?: ((chunk: Buffer) => boolean) | undefined;
+  /** A chunk on its way out (a string is UTF-8). */
+  see?: ((chunk: Buffer | string) => boolean) | undefined;
   onceReady?: ((listener: () => void) => void) | undefined;
   /** @internal a 'drain' is owed once `onceReady` calls back */
   waiting?: boolean | undefined;

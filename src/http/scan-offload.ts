@@ -19,7 +19,8 @@ import { LabelgateError, type LabelgateErrorCode } from '../errors.js';
 
 /** What the capture needs from a scanner: synchronous writes, a (possibly asynchronous) end. */
 export interface CaptureScanner {
-  write(chunk: Buffer): void;
+  /** The next chunk (a string is UTF-8). */
+  write(chunk: Buffer | string): void;
   end(): ClassificationResult[] | Promise<ClassificationResult[]>;
   /** The results of what has been scanned so far (the scan goes on). */
   resultsSoFar(): Promise<ClassificationResult[]>;
@@ -118,7 +119,7 @@ function inlineScanner(options: ScannerOptions): CaptureScanner {
 class RemoteScan implements CaptureScanner {
   /** Bytes written and not acknowledged by the worker (including the batch not posted yet). */
   pending = 0;
-  private batch: Uint8Array | undefined;
+  private batch: Buffer | undefined;
   private batched = 0;
   private batchSize = FIRST_SCAN_BATCH_BYTES / 2;
   failure: LabelgateError | undefined;
@@ -134,8 +135,21 @@ class RemoteScan implements CaptureScanner {
     readonly id: number,
   ) {}
 
-  write(chunk: Buffer): void {
-    if (this.closed || this.failure || chunk.length === 0) return;
+  write(input: Buffer | string): void {
+    if (this.closed || this.failure || input.length === 0) return;
+    let chunk: Buffer;
+    if (typeof input === 'string') {
+      const n = Buffer.byteLength(input);
+      if (this.batch !== undefined && this.batch.length - this.batched >= n) {
+        // A row written as a string: encoded straight into the batch.
+        this.batch.write(input, this.batched);
+        this.batched += n;
+        this.pending += n;
+        if (this.batched === this.batch.length) this.flush();
+        return;
+      }
+      chunk = Buffer.from(input, 'utf8');
+    } else chunk = input;
     this.pending += chunk.length;
     // Copy into the batch (a Buffer may be a view on a much larger ArrayBuffer, and the app may
     // reuse it); a full batch is transferred, not copied again.
