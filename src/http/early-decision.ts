@@ -19,6 +19,7 @@ import type { SourceBody } from '../formats/types.js';
 import type { HttpSettings, ResolvedRoute } from './options.js';
 import { labeledPlan, type Capture, type DownloadInfo, type ResponsePlan } from './label-response.js';
 import { sensitiveTypesOf } from './audit.js';
+import { SCAN_BACKLOG_LIMIT, type CaptureScanner } from './scan-offload.js';
 
 /**
  * The first attempt is made once this much is captured: a smaller body is held whole (it then
@@ -146,4 +147,34 @@ export async function completeAudit<Ctx>(
     };
   }
   return { sensitiveTypes, responsibleSensitiveTypeIds: [...final.responsibleSensitiveTypeIds], error: undefined };
+}
+
+/**
+ * The rest of a body after an early decision, pulled from its source (Koa): each chunk is counted
+ * and fed to the scanner on its way (waiting while the scanner is too far behind), and once the
+ * source is done the scan is completed for the audit — before the stream ends, so the audit's
+ * counts are ready when the response finishes. A source that stops early (the client left) drops
+ * the scan.
+ */
+export async function* scannedRest(
+  source: AsyncIterable<Buffer>,
+  scanner: CaptureScanner | undefined,
+  counted: { bytes: number },
+  complete: (results: readonly ClassificationResult[]) => Promise<void>,
+): AsyncGenerator<Buffer> {
+  let done = false;
+  try {
+    for await (const chunk of source) {
+      counted.bytes += chunk.length;
+      if (scanner && chunk.length > 0) {
+        scanner.write(chunk);
+        if (scanner.backlog() > SCAN_BACKLOG_LIMIT) await new Promise<void>((resolve) => scanner.onceDrained(resolve));
+      }
+      yield chunk;
+    }
+    done = true;
+    if (scanner) await complete(await scanner.end());
+  } finally {
+    if (!done) scanner?.dispose();
+  }
 }

@@ -13,7 +13,7 @@ import { extname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import type { Labeler } from '../labeler.js';
-import { LabelgateError } from '../errors.js';
+import { LabelgateError, isLabelgateError } from '../errors.js';
 import {
   checkResolved,
   cleanRequestId,
@@ -36,7 +36,8 @@ import { resolveFailure } from './fail-mode.js';
 import { asChunk, bodyIterator, concat, rest } from './koa-body.js';
 import { closerFor } from './close.js';
 import { ROUTE_PROTOCOL_VERSION, refineTarget, routeOptionsFor, routeTargetOf, setRouteTarget, type RouteTarget } from './route-target.js';
-import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
+import { auditError, defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
+import { completeAudit, decideEarly, earlyDecisionPossible, EARLY_DECISION_FROM, nextAttemptAt, scannedRest, type EarlyDecision } from './early-decision.js';
 
 /** The part of a Koa context labelgate uses (Koa's `Context` fits). */
 export interface KoaContextLike {
@@ -189,7 +190,8 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
   const expose = header(res, 'access-control-expose-headers');
   const originalLength = header(res, 'content-length');
 
-  const apply = (plan: ResponsePlan, body: AsyncIterable<Buffer> | undefined) => {
+  /** `finalAudit`: the event as it stands when the response has finished (an early decision completes it). */
+  const apply = (plan: ResponsePlan, body: AsyncIterable<Buffer> | undefined, finalAudit?: () => ResponsePlan['audit']) => {
     if (plan.status !== undefined) ctx.status = plan.status;
     if (plan.body.kind === 'none') ctx.body = null;
     else if (plan.body.kind === 'bytes') ctx.body = plan.body.bytes;
@@ -208,7 +210,8 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
     applied = plan;
     const finished = () => {
       res.off('close', onClose);
-      audit(plan, ctx.status, plan.length);
+      if (finalAudit) audit({ ...plan, audit: finalAudit() }, ctx.status, sent);
+      else audit(plan, ctx.status, plan.length);
     };
     res.once('finish', finished);
   };
@@ -248,6 +251,41 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
     }
   };
 
+  /** Decided early: the label, what was captured, then the rest of the app's body as it comes, scanned for the audit. */
+  const streamDecided = async (decision: EarlyDecision): Promise<void> => {
+    const scanner = capture!.spool.takeScanner();
+    const plan = decision.plan;
+    try {
+      await capture!.spool.seal();
+    } catch (sealErr) {
+      scanner?.dispose();
+      await failStreaming(sealErr, undefined, true);
+      return;
+    }
+    if (plan.body.kind !== 'captured') {
+      // A 304: the rest of the app's body is not needed.
+      scanner?.dispose();
+      void iterator.return?.();
+      dispose();
+      apply(plan, undefined);
+      return;
+    }
+    const counted = { bytes: 0 };
+    let patch: Partial<ResponsePlan['audit']> = {};
+    const more = scannedRest(rest(iterator), scanner, counted, async (results) => {
+      try {
+        patch = await completeAudit(settings, decision, results, info.user);
+      } catch (err) {
+        patch = { error: auditError(isLabelgateError(err) ? err : new LabelgateError('CLASSIFY_FAILED', 'classifying the rest of the download failed')) };
+      }
+    });
+    const body = concat(plan.body.prefix ? [plan.body.prefix] : [], capture!.spool.read(plan.body.skip), more);
+    apply(plan, body, () => ({ ...plan.audit, ...patch, bytesIn: capture!.spool.size + counted.bytes }));
+    // Koa drops the Content-Length of a replaced body: the app's (grown by a banner) still holds.
+    const length = plan.setHeaders['content-length'] ?? originalLength;
+    if (length !== undefined && !plan.removeHeaders.includes('content-length')) ctx.set('content-length', length);
+  };
+
   const encoding = header(res, 'content-encoding');
   if (scope.partial || (encoding && encoding.toLowerCase() !== 'identity')) {
     const err = scope.partial
@@ -265,6 +303,7 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
     return;
   }
   const spool = capture.spool;
+  let nextAttempt = earlyDecisionPossible(settings, route, capture) ? EARLY_DECISION_FROM : Infinity;
   for (;;) {
     let step: IteratorResult<unknown>;
     try {
@@ -287,6 +326,17 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
       return;
     }
     if (!ok) await new Promise<void>((resolve) => spool.onceDrained(resolve));
+    if (spool.size >= nextAttempt) {
+      nextAttempt = nextAttemptAt(spool.size);
+      const appLength = Number(originalLength);
+      const decision = await decideEarly(settings, route, capture, info, abort.signal, expose, originalLength !== undefined && Number.isSafeInteger(appLength) ? appLength : undefined);
+      if (abort.signal.aborted) return;
+      if (decision === 'never') nextAttempt = Infinity;
+      else if (decision !== 'not-yet') {
+        await streamDecided(decision);
+        return;
+      }
+    }
   }
 
   const result = await labelCaptured(settings, route, capture, info, abort.signal, expose);

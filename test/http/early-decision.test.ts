@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
+import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { SIT, classify, createLabeler } from '../../src/index.js';
 import { expressLabeling, labelRoute } from '../../src/http/express.js';
@@ -361,5 +362,74 @@ describe('a route minimum above the settled label', () => {
     expect(audit.error).toBeUndefined();
     expect(audit.settledAtBytes).toBeGreaterThan(0);
     expect(audit.responsibleSensitiveTypeIds).toEqual(expect.arrayContaining([SIT.creditCard, SIT.usSsn]));
+  });
+});
+
+describe('Koa: a streamed body whose label is settled streams the rest', () => {
+  const dir = tempDir();
+  const logs = captureLogs();
+  let server: Running;
+  const gates = new Map<string, Gate>();
+  const ended = new Set<string>();
+  beforeAll(async () => {
+    const { default: Koa } = await import('koa');
+    const { koaLabeling } = await import('../../src/http/koa.js');
+    const app = new Koa();
+    app.use(koaLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path }));
+    app.use((ctx) => {
+      const path = ctx.path;
+      const [first, rest] = path === '/clean.csv' ? [CLEAN_FIRST, CLEAN_REST] : [FIRST, REST];
+      ctx.type = 'text/csv';
+      if (path === '/length.csv') ctx.length = Buffer.byteLength(first + rest);
+      const body = new PassThrough();
+      ctx.body = body;
+      void (async () => {
+        const write = async (text: string) => {
+          const bytes = Buffer.from(text);
+          for (let o = 0; o < bytes.length; o += 16 * KiB) {
+            if (!body.write(bytes.subarray(o, o + 16 * KiB))) await new Promise((r) => body.once('drain', r));
+          }
+        };
+        await write(first);
+        if (path !== '/clean.csv') await gates.get(path)!.opened;
+        await write(rest);
+        ended.add(path);
+        body.end();
+      })();
+    });
+    server = await listen(app.callback());
+  });
+  afterAll(async () => {
+    await server.close();
+    dir.cleanup();
+  });
+
+  it.each(['/settles.csv', '/length.csv'])('%s: the label arrives before the app has finished; the audit counts the whole body', async (path) => {
+    const g = gate();
+    gates.set(path, g);
+    let endedBeforeHeaders: boolean | undefined;
+    const res = await request(server.port, path, {
+      onHeaders: () => {
+        endedBeforeHeaders = ended.has(path);
+        g.open();
+      },
+    });
+    expect(endedBeforeHeaders).toBe(false);
+    expect(parseSensitivityLabel(res.headers['sensitivity-label'] as string).name).toBe('Secret');
+    expect(res.body.toString('utf8')).toBe(FIRST + REST);
+    if (path === '/length.csv') expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(FIRST + REST));
+    else expect(res.headers['content-length']).toBeUndefined();
+    await waitFor(() => logs.events().some((e) => (e.labelgate as { file?: string }).file === path.slice(1)), 5000, 'audit');
+    const audit = logs.events().find((e) => (e.labelgate as { file?: string }).file === path.slice(1))!.labelgate as Record<string, unknown>;
+    const whole = await classify(FIRST + REST, { delimiter: ',' });
+    expect(audit).toMatchObject({ outcome: 'labeled', labelName: 'Secret', bytesIn: Buffer.byteLength(FIRST + REST), bytesOut: Buffer.byteLength(FIRST + REST) });
+    expect(audit.sensitiveTypes).toEqual(whole.map((r) => ({ id: r.sensitiveTypeId, count: r.count, confidence: r.confidenceLevel })));
+    expect(audit.settledAtBytes).toBeGreaterThanOrEqual(256 * KiB);
+  });
+
+  it('an unsettled body is held whole', async () => {
+    const res = await request(server.port, '/clean.csv', { onHeaders: () => expect(ended.has('/clean.csv')).toBe(true) });
+    expect(parseSensitivityLabel(res.headers['sensitivity-label'] as string).name).toBe('General');
+    expect(res.body.toString('utf8')).toBe(CLEAN_FIRST + CLEAN_REST);
   });
 });
