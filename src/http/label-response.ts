@@ -281,6 +281,9 @@ export function abortedResult(info: DownloadInfo, route: RouteFacts, size: numbe
   return { outcome: 'aborted', audit: { ...baseAudit(info, route, size), outcome: 'aborted', error: auditError(error) } };
 }
 
+/** How long a PDF or Office download waits for memory to be labeled before it fails with `SIZE_LIMIT`. */
+export const WHOLE_BODY_WAIT_MS = 30_000;
+
 /** In-scope content no format handler can read (archives, images, legacy Office, …). */
 function unreadable(contentType: string | undefined): LabelgateError {
   const media = mediaTypeOf(contentType)?.replace(/[^\x21-\x7e]/g, '').slice(0, 100) ?? 'none';
@@ -314,6 +317,17 @@ export async function labelCaptured<Ctx>(
     const handler = detected ?? headersOnlyHandler;
     complete = { source, handler };
     if (!detected && !fixedLabel) throw unreadable(info.contentType);
+    if (handler.family === 'pdf' || handler.family === 'ooxml') {
+      // Read whole and stamped into a copy: about twice the body, held until the capture is
+      // disposed (after the response is out). Such reads take turns within the middleware's budget.
+      try {
+        spool.onDispose(await settings.wholeBodyPool.reserve(2 * spool.size, signal, WHOLE_BODY_WAIT_MS));
+      } catch (err) {
+        // No memory to read it whole: a fail-safe label can only go in the headers.
+        complete = undefined;
+        throw err;
+      }
+    }
     const results = handler === capture.scanHandler ? spool.classificationResults() : undefined;
     const outcome = await settings.labeler.labelDocument(source, {
       handler,

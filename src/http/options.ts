@@ -308,6 +308,8 @@ export interface HttpSettings<Ctx> {
   memoryPool: MemoryPool;
   /** The temp-file space shared by all captures (`totalDiskBytes`). */
   diskPool: MemoryPool;
+  /** Memory for PDF and Office files read whole to be labeled (another `totalMemoryBytes`, taken in turn). */
+  wholeBodyPool: MemoryPool;
   /** `labelRoute` options compiled and checked against this labeler's policy, by options object. */
   routeCache: WeakMap<object, { compiled: CompiledRouteOptions<Ctx> } | { error: LabelgateError }>;
 }
@@ -383,6 +385,7 @@ export function compileSettings<Ctx>(options: HttpLabelingOptions<Ctx> = {}, whe
     perResponseHooks: hooks === 'per-response',
     memoryPool: new MemoryPool(total ?? DEFAULT_TOTAL_MEMORY_BYTES),
     diskPool: new MemoryPool(disk ?? DEFAULT_TOTAL_DISK_BYTES),
+    wholeBodyPool: new MemoryPool(total ?? DEFAULT_TOTAL_MEMORY_BYTES),
     routeCache: new WeakMap(),
   };
 }
