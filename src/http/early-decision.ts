@@ -12,7 +12,7 @@
  * never for a label that needs protection (the protect hook needs the whole body).
  */
 import type { ClassificationResult, ContentInfo } from '../graph-types.js';
-import { contentInfoOf, labelDocument } from '../pipeline/label-document.js';
+import { contentInfoOf, labelDocument, type LabelOutcome } from '../pipeline/label-document.js';
 import { settledLabel } from '../pipeline/settle.js';
 import { planActions } from '../evaluate/plan.js';
 import type { SourceBody } from '../formats/types.js';
@@ -44,7 +44,10 @@ export function earlyDecisionPossible<Ctx>(settings: HttpSettings<Ctx>, route: R
 }
 
 export interface EarlyDecision {
+  /** The plan for streaming the rest (the app's Content-Length, if any). */
   plan: ResponsePlan;
+  /** The pipeline's outcome (for a plan over the complete body, when the app has ended meanwhile). */
+  outcome: LabelOutcome;
   /** Bytes captured when the label was decided. */
   at: number;
   /** What the engine evaluated (for the audit's final evaluation of the complete results). */
@@ -116,7 +119,7 @@ export async function decideEarly<Ctx>(
     if (outcome.body.kind === 'replaced') return 'never';
     const plan = labeledPlan(outcome, info, route, at, 'labeled', exposeExisting, { appLength });
     plan.audit.settledAtBytes = at;
-    return { plan, at, contentInfo, evaluated };
+    return { plan, outcome, at, contentInfo, evaluated };
   } catch {
     // An engine that fails now (or a label that needs protection) would fail again: the complete
     // capture is labeled as usual, and its failures go to the fail mode.

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { LabelgateError, isLabelgateError } from '../errors.js';
 import type { HttpSettings, ResolvedRoute } from './options.js';
 import type { ResponseInterceptor } from './intercept-express.js';
-import { abortedResult, failurePlan, labelCaptured, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
+import { abortedResult, failurePlan, labelCaptured, labeledPlan, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
 import { completeAudit, decideEarly, earlyDecisionPossible, EARLY_DECISION_FROM, nextAttemptAt, type EarlyDecision, type NoEarlyDecision } from './early-decision.js';
 import { SCAN_BACKLOG_LIMIT } from './scan-offload.js';
 import type { PassTap } from './intercept-types.js';
@@ -88,7 +88,7 @@ export class Download {
     this.interceptor.capture({
       write: (chunk, callback) => {
         const ok = spool.write(chunk, callback);
-        if (spool.size >= this.nextAttempt && !this.attempting) void this.attemptEarly();
+        if (spool.size >= this.nextAttempt && this.attempt === undefined) this.attemptEarly();
         return ok;
       },
       onceDrained: (listener) => spool.onceDrained(listener),
@@ -97,35 +97,30 @@ export class Download {
 
   /** Captured size at which an early decision is tried next (Infinity: never). */
   private nextAttempt = Infinity;
-  private attempting = false;
+  /** The attempt in flight, if any. */
+  private attempt: Promise<EarlyDecision | NoEarlyDecision> | undefined;
 
-  /** Try to decide the label from what is captured; if that settles it, stream the rest. */
-  private async attemptEarly(): Promise<void> {
+  private decideEarly(appLength: number | undefined): Promise<EarlyDecision | NoEarlyDecision> {
+    return decideEarly(this.request.settings, this.route, this.capture!, this.info, this.abort.signal, header(this.res, 'access-control-expose-headers'), appLength);
+  }
+
+  /** Try to decide the label from what is captured; if that settles it while the app still writes, stream the rest. */
+  private attemptEarly(): void {
     const capture = this.capture!;
-    this.attempting = true;
     this.nextAttempt = nextAttemptAt(capture.spool.size);
-    let decision: EarlyDecision | NoEarlyDecision;
-    try {
-      const appLength = Number(header(this.res, 'content-length'));
-      decision = await decideEarly(
-        this.request.settings,
-        this.route,
-        capture,
-        this.info,
-        this.abort.signal,
-        header(this.res, 'access-control-expose-headers'),
-        Number.isSafeInteger(appLength) && appLength >= 0 ? appLength : undefined,
-      );
-    } finally {
-      this.attempting = false;
-    }
-    // The app may have ended (or the capture failed, or the client left) meanwhile: then the
-    // complete capture takes the usual way.
-    if (decision === 'never') this.nextAttempt = Infinity;
-    if (typeof decision === 'string' || this.interceptor.current() !== 'capture') return;
-    this.nextAttempt = Infinity;
-    this.interceptor.hold();
-    await this.streamDecided(capture, decision);
+    const declared = Number(header(this.res, 'content-length'));
+    const attempt = this.decideEarly(Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined);
+    this.attempt = attempt;
+    void attempt.then((decision) => {
+      if (this.attempt === attempt) this.attempt = undefined;
+      if (decision === 'never') this.nextAttempt = Infinity;
+      // The app may have ended (then `finish` takes the decision), or the capture failed, or the
+      // client left: only a capture still running streams.
+      if (typeof decision === 'string' || this.interceptor.current() !== 'capture') return;
+      this.nextAttempt = Infinity;
+      this.interceptor.hold();
+      return this.streamDecided(capture, decision);
+    });
   }
 
   /** Send the label and what was captured, then let the app's writes through, scanned for the audit. */
@@ -193,6 +188,26 @@ export class Download {
     }
   }
 
+  /**
+   * The app ended, and the body so far (a prefix of it) settles the label: send the complete body
+   * labeled now; the audit gets the counts of the whole body when its scan is done.
+   */
+  private async sendDecided(capture: Capture, decision: EarlyDecision): Promise<void> {
+    const { spool } = capture;
+    await spool.seal();
+    const plan = labeledPlan(decision.outcome, this.info, this.route, spool.size, 'labeled', header(this.res, 'access-control-expose-headers'));
+    plan.audit.settledAtBytes = decision.at;
+    const completion = spool
+      .end()
+      .then(async () => {
+        // undefined: the worker went away; the audit keeps the counts the decision was made with.
+        const results = spool.classificationResults();
+        return results ? completeAudit(this.request.settings, decision, results, this.info.user) : {};
+      })
+      .catch((err: unknown) => ({ error: auditError(isLabelgateError(err) ? err : new LabelgateError('CLASSIFY_FAILED', 'classifying the download failed')) }));
+    await this.send(plan, false, completion);
+  }
+
   /** Bytes of our own output for the captured part (the banner's prefix included). */
   private capturedOut(plan: ResponsePlan, at: number): number {
     return plan.body.kind === 'captured' ? (plan.body.prefix?.length ?? 0) + at - plan.body.skip : 0;
@@ -215,7 +230,8 @@ export class Download {
     this.capture?.spool.dispose().catch(() => {});
   }
 
-  private async send(plan: ResponsePlan, continueWithApp: boolean): Promise<void> {
+  /** `completion`: the rest of the audit event, known later than the response (an early decision's scan). */
+  private async send(plan: ResponsePlan, continueWithApp: boolean, completion?: Promise<Partial<ResponsePlan['audit']>>): Promise<void> {
     const { interceptor, res } = this;
     // The rest of the body flows through untouched (fail open, fail-safe label): counted on its way.
     const tap: PassTap = { bytes: 0 };
@@ -235,7 +251,11 @@ export class Download {
       res.once('close', done);
       return;
     }
-    this.audit(plan, res.statusCode, bytes);
+    const status = res.statusCode;
+    if (completion) {
+      const patch = await completion;
+      this.audit({ ...plan, audit: { ...plan.audit, ...patch } }, status, bytes);
+    } else this.audit(plan, status, bytes);
   }
 
   /** A failure before or during capture: the body is incomplete, so headers-only for open/label. */
@@ -286,6 +306,17 @@ export class Download {
         const plan = failurePlan(resolution, info, route, capture.spool.size, undefined, true);
         plan.status = res.statusCode;
         await this.send(plan, false);
+        return;
+      }
+      // A large body the app handed over at once (res.send), or ended while an attempt was under
+      // way: its label may be certain long before the scan of all of it is done. Then it goes out
+      // now, and the audit waits for the scan.
+      let decision = this.attempt ? await this.attempt : undefined;
+      if ((decision === undefined || decision === 'not-yet') && this.nextAttempt !== Infinity && capture.spool.size >= EARLY_DECISION_FROM) {
+        decision = await this.decideEarly(undefined);
+      }
+      if (decision !== undefined && typeof decision !== 'string' && this.interceptor.current() === 'ended') {
+        await this.sendDecided(capture, decision);
         return;
       }
       const result = await labelCaptured(settings, route, capture, info, this.abort.signal, header(res, 'access-control-expose-headers'));

@@ -43,6 +43,8 @@ export const SCAN_BACKLOG_LIMIT = 8 * 1024 * 1024;
  */
 export const SCAN_BATCH_BYTES = 256 * 1024;
 const FIRST_SCAN_BATCH_BYTES = 1024;
+/** Bytes posted to the worker and not scanned yet, at most (the rest waits, already copied, in order). */
+export const SCAN_IN_FLIGHT_BYTES = 1024 * 1024;
 
 export type ToWorker =
   | { t: 'start'; id: number; options: ScannerOptions }
@@ -128,6 +130,9 @@ class RemoteScan implements CaptureScanner {
   /** Outstanding `resultsSoFar` calls, answered in order (the worker handles messages in order). */
   private peeks: { resolve: (r: ClassificationResult[]) => void; reject: (e: Error) => void }[] = [];
   private closed = false;
+  /** Full batches not posted yet, and bytes posted but not acknowledged. */
+  private queued: Buffer[] = [];
+  private inFlight = 0;
 
   constructor(
     private readonly pool: ScanPool,
@@ -168,20 +173,34 @@ class RemoteScan implements CaptureScanner {
     }
   }
 
-  /** Post the collected bytes to the worker. */
+  /** Hand the collected bytes on (posted as soon as fewer than SCAN_IN_FLIGHT_BYTES are with the worker). */
   private flush(): void {
     const batch = this.batch;
     if (!batch || this.batched === 0) return;
     // A view on the filled part; its memory is transferred whole (not copied).
-    const bytes = batch.subarray(0, this.batched);
+    this.queued.push(batch.subarray(0, this.batched));
     this.batch = undefined;
     this.batched = 0;
-    this.worker.postMessage({ t: 'write', id: this.id, chunk: bytes } satisfies ToWorker, [bytes.buffer as ArrayBuffer]);
+    this.post();
+  }
+
+  /**
+   * Post queued batches while the worker has less than SCAN_IN_FLIGHT_BYTES to scan. A large body
+   * written at once (`res.send(buffer)`) is not put in the worker's queue whole: a `peek` asked
+   * meanwhile is then answered after at most that much scanning, not after the whole body.
+   */
+  private post(all = false): void {
+    while (this.queued.length > 0 && (all || this.inFlight < SCAN_IN_FLIGHT_BYTES)) {
+      const bytes = this.queued.shift()!;
+      this.inFlight += bytes.length;
+      this.worker.postMessage({ t: 'write', id: this.id, chunk: bytes } satisfies ToWorker, [bytes.buffer as ArrayBuffer]);
+    }
   }
 
   end(): Promise<ClassificationResult[]> {
     if (this.failure) return Promise.reject(this.failure);
     this.flush();
+    this.post(true);
     this.closed = true;
     return new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
@@ -192,7 +211,8 @@ class RemoteScan implements CaptureScanner {
   resultsSoFar(): Promise<ClassificationResult[]> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new LabelgateError('ABORTED', 'the scan has ended'));
-    // Everything written so far goes to the worker first.
+    // The batch being filled joins the queue; the peek goes out now, behind what is posted (at most
+    // SCAN_IN_FLIGHT_BYTES): its answer covers a prefix of what was written, soon.
     this.flush();
     return new Promise((resolve, reject) => {
       this.peeks.push({ resolve, reject });
@@ -218,6 +238,7 @@ class RemoteScan implements CaptureScanner {
   dispose(): void {
     this.batch = undefined;
     this.batched = 0;
+    this.queued = [];
     if (this.closed && !this.settle) return;
     this.closed = true;
     this.worker.postMessage({ t: 'drop', id: this.id } satisfies ToWorker);
@@ -234,6 +255,8 @@ class RemoteScan implements CaptureScanner {
   receive(msg: FromWorker): void {
     if (msg.t === 'ack') {
       this.pending -= msg.bytes;
+      this.inFlight -= msg.bytes;
+      this.post();
       if (this.pending <= SCAN_BACKLOG_LIMIT) this.release();
     } else if (msg.t === 'partial') {
       this.peeks.shift()?.resolve(msg.results);
@@ -250,6 +273,7 @@ class RemoteScan implements CaptureScanner {
     if (this.failure) return;
     this.failure = err;
     this.batch = undefined;
+    this.queued = [];
     this.pool.forget(this.id);
     this.settle?.reject(err);
     this.settle = undefined;

@@ -38,6 +38,9 @@ const HEADER = 'id,name,card_number,ssn\n';
 const FIRST = HEADER + cardRows(0, 12) + plainRows(100, 9000);
 const REST = cardRows(20_000, 3, true) + plainRows(30_000, 4000);
 
+/** 4 MB handed over at once: cards in the first rows, SSNs only near the end. */
+const BIG = HEADER + cardRows(0, 12) + plainRows(100, 100_000) + cardRows(40_000, 3, true);
+
 /** A report without anything sensitive (General, the default label): never settled early. */
 const CLEAN_FIRST = HEADER + plainRows(0, 9000);
 const CLEAN_REST = plainRows(10_000, 2000);
@@ -292,6 +295,9 @@ describe('with the scan worker (built package): results so far come from the wor
   beforeAll(async () => {
     const app = built.expressLib();
     app.use((labeling = built.express.expressLabeling({ labeler: built.index.createLabeler({ policy: testPolicy() }), logger: logs.logger, tempDir: dir.path, scanInWorker: true })));
+    app.get('/sent-at-once.csv', (_req, res) => {
+      res.type('csv').send(Buffer.from(BIG));
+    });
     app.get('/worker.csv', async (_req, res) => {
       res.setHeader('content-type', 'text/csv');
       await writeInPieces(res, FIRST);
@@ -308,6 +314,19 @@ describe('with the scan worker (built package): results so far come from the wor
     dir.cleanup();
   });
 
+  it('res.send of a large body: labeled from a prefix scanned first, sent whole with its Content-Length, audited with the counts of all of it', async () => {
+    const res = await request(server.port, '/sent-at-once.csv');
+    expect(parseSensitivityLabel(res.headers['sensitivity-label'] as string).name).toBe('Secret');
+    expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(BIG));
+    expect(res.body.toString('utf8')).toBe(BIG);
+    await waitFor(() => logs.events().some((e) => (e.labelgate as { file?: string }).file === 'sent-at-once.csv'), 5000, 'audit');
+    const audit = logs.events().find((e) => (e.labelgate as { file?: string }).file === 'sent-at-once.csv')!.labelgate as Record<string, unknown>;
+    const whole = await classify(BIG, { delimiter: ',' });
+    expect(audit.sensitiveTypes).toEqual(whole.map((r) => ({ id: r.sensitiveTypeId, count: r.count, confidence: r.confidenceLevel })));
+    expect(audit.settledAtBytes).toBe(Buffer.byteLength(BIG));
+    expect(audit.bytesOut).toBe(Buffer.byteLength(BIG));
+  });
+
   it('streams once settled, and audits the counts of the whole body', async () => {
     let endedBeforeHeaders: boolean | undefined;
     const res = await request(server.port, '/worker.csv', {
@@ -319,8 +338,8 @@ describe('with the scan worker (built package): results so far come from the wor
     expect(endedBeforeHeaders).toBe(false);
     expect(parseSensitivityLabel(res.headers['sensitivity-label'] as string).name).toBe('Secret');
     expect(res.body.toString('utf8')).toBe(FIRST + REST);
-    await waitFor(() => logs.events().length > 0, 5000, 'audit');
-    const audit = logs.events()[0]!.labelgate as Record<string, unknown>;
+    await waitFor(() => logs.events().some((e) => (e.labelgate as { file?: string }).file === 'worker.csv'), 5000, 'audit');
+    const audit = logs.events().find((e) => (e.labelgate as { file?: string }).file === 'worker.csv')!.labelgate as Record<string, unknown>;
     const whole = await classify(FIRST + REST, { delimiter: ',' });
     expect(audit.sensitiveTypes).toEqual(whole.map((r) => ({ id: r.sensitiveTypeId, count: r.count, confidence: r.confidenceLevel })));
     expect(audit.settledAtBytes).toBeLessThanOrEqual(Buffer.byteLength(FIRST));
