@@ -71,9 +71,10 @@ function capturedSoFar(size: number, head: Buffer): SourceBody {
 }
 
 /**
- * Decide the label from what has been captured, if that settles it; undefined if not (yet), or if
- * anything fails — the complete capture is then labeled as usual, its failures going to the fail
- * mode. The caller checks that the capture is still running before it acts on the decision.
+ * Decide the label from what has been captured, if that settles it. `not-yet`: try again with
+ * more; `never`: this capture cannot be decided early (or something failed, which would fail
+ * again) — the complete capture is then labeled as usual, its failures going to the fail mode.
+ * The caller checks what the response is doing before it acts on a decision.
  */
 export async function decideEarly<Ctx>(
   settings: HttpSettings<Ctx>,
