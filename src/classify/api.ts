@@ -41,7 +41,8 @@ export interface Scanner {
    * The results of what has been written so far, without ending the scan: everything but the last
    * ~1 KiB, which a match or a keyword near it may still continue (that is counted later). The
    * number of distinct values of a type at or above any confidence level never goes down as more
-   * is written.
+   * is written, while it is counted exactly (up to 4,096 distinct values of the type; beyond, it
+   * includes a HyperLogLog estimate, which can move either way by a few percent).
    */
   resultsSoFar(): ClassificationResult[];
   /** Match details, when created with `explain: true` (available after `end()`). */

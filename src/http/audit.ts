@@ -114,7 +114,9 @@ const LEVEL: Record<AuditOutcome, 'info' | 'warn' | 'error'> = {
 /** Write one audit event. A failing logger must not break the download. */
 export function writeAudit(logger: AuditLogger, event: AuditEvent): void {
   try {
-    logger[LEVEL[event.outcome]]({ labelgate: event }, AUDIT_MESSAGE);
+    // A labeled download with an error (its scan failed after an early decision) needs a look.
+    const level = event.outcome === 'labeled' && event.error ? 'error' : LEVEL[event.outcome];
+    logger[level]({ labelgate: event }, AUDIT_MESSAGE);
   } catch {
     // Logging is best effort.
   }

@@ -14,12 +14,15 @@
 import type { ClassificationResult, ContentInfo } from '../graph-types.js';
 import { contentInfoOf, labelDocument, type LabelOutcome } from '../pipeline/label-document.js';
 import { settledLabel } from '../pipeline/settle.js';
+import { MAX_DISTINCT_PER_TYPE } from '../classify/tally.js';
 import { planActions } from '../evaluate/plan.js';
 import type { SourceBody } from '../formats/types.js';
 import type { HttpSettings, ResolvedRoute } from './options.js';
 import { labeledPlan, type Capture, type DownloadInfo, type ResponsePlan } from './label-response.js';
-import { sensitiveTypesOf } from './audit.js';
+import { auditError, sensitiveTypesOf } from './audit.js';
 import { SCAN_BACKLOG_LIMIT, type CaptureScanner } from './scan-offload.js';
+import type { PassTap } from './intercept-types.js';
+import { LabelgateError, isLabelgateError } from '../errors.js';
 
 /**
  * The first attempt is made once this much is captured: a smaller body is held whole (it then
@@ -27,6 +30,9 @@ import { SCAN_BACKLOG_LIMIT, type CaptureScanner } from './scan-offload.js';
  * it scans in windows of 256 KiB.
  */
 export const EARLY_DECISION_FROM = 256 * 1024;
+
+/** An attempt that found the label not settled is repeated at once if the capture grew by this much meanwhile. */
+export const RETRY_AFTER_GROWTH = 16 * 1024;
 
 /** Bytes of the body the banner line's end-of-line detection reads. */
 const BANNER_HEAD_BYTES = 64 * 1024;
@@ -58,6 +64,14 @@ export interface EarlyDecision {
 
 /** Not settled by what was captured so far (try again later), or never to be decided early. */
 export type NoEarlyDecision = 'not-yet' | 'never';
+
+/** Does a type's count include an estimate (more distinct values than the scanner counts exactly)? */
+function anyEstimated(results: readonly ClassificationResult[]): boolean {
+  const perType = new Map<string, number>();
+  for (const r of results) perType.set(r.sensitiveTypeId, (perType.get(r.sensitiveTypeId) ?? 0) + r.count);
+  for (const n of perType.values()) if (n > MAX_DISTINCT_PER_TYPE) return true;
+  return false;
+}
 
 /** The body for the pipeline: what was captured so far, of which only the head can be read. */
 function capturedSoFar(size: number, head: Buffer): SourceBody {
@@ -100,6 +114,10 @@ export async function decideEarly<Ctx>(
       const scanner = spool.liveScanner;
       if (scanner === undefined) return 'never';
       results = await scanner.resultsSoFar();
+      // Beyond MAX_DISTINCT_PER_TYPE distinct values a count is an estimate, which may go down as
+      // more is scanned (HyperLogLog switches estimators): a label settled on it could be above
+      // the complete body's. Such a capture is held whole.
+      if (anyEstimated(results)) return 'never';
       evaluated = await settledLabel(engine, contentInfo, results, { user: info.user, signal });
       if (evaluated === undefined) return 'not-yet';
     }
@@ -153,6 +171,55 @@ export async function completeAudit<Ctx>(
   return { sensitiveTypes, responsibleSensitiveTypeIds: [...final.responsibleSensitiveTypeIds], error: undefined };
 }
 
+/** A tap that scans what passes; a scanner that fails stops scanning (the label stands) and says why. */
+export interface ScanningTap extends PassTap {
+  failure: LabelgateError | undefined;
+}
+
+function scanFailure(err: unknown): LabelgateError {
+  return isLabelgateError(err) ? err : new LabelgateError('CLASSIFY_FAILED', 'classifying the rest of the download failed');
+}
+
+/**
+ * The tap for the rest of a body after an early decision (Express): feeds the scanner, and never
+ * throws into the app's `res.write` — a scanner that fails (a custom type over its time budget, a
+ * write after the end) is dropped and its error goes to the audit; the label was certain already.
+ */
+export function scanningTap(scanner: CaptureScanner | undefined): ScanningTap {
+  const tap: ScanningTap = { bytes: 0, failure: undefined };
+  if (!scanner) return tap;
+  tap.see = (chunk) => {
+    if (tap.failure) return true;
+    try {
+      scanner.write(chunk);
+    } catch (err) {
+      tap.failure = scanFailure(err);
+      scanner.dispose();
+      return true;
+    }
+    return scanner.backlog() <= SCAN_BACKLOG_LIMIT;
+  };
+  tap.onceReady = (listener) => scanner.onceDrained(listener);
+  return tap;
+}
+
+/** The audit's completion after the rest was scanned: its counts, or the scanner's failure. */
+export async function completeAfterTap<Ctx>(
+  settings: HttpSettings<Ctx>,
+  decision: EarlyDecision,
+  scanner: CaptureScanner | undefined,
+  failure: LabelgateError | undefined,
+  user: string | undefined,
+): Promise<Partial<ResponsePlan['audit']>> {
+  if (failure) return { error: auditError(failure) };
+  if (!scanner) return {};
+  try {
+    return await completeAudit(settings, decision, await scanner.end(), user);
+  } catch (err) {
+    return { error: auditError(scanFailure(err)) };
+  }
+}
+
 /**
  * The rest of a body after an early decision, pulled from its source (Koa): each chunk is counted
  * and fed to the scanner on its way (waiting while the scanner is too far behind), and once the
@@ -160,24 +227,16 @@ export async function completeAudit<Ctx>(
  * counts are ready when the response finishes. A source that stops early (the client left) drops
  * the scan.
  */
-export async function* scannedRest(
-  source: AsyncIterable<Buffer>,
-  scanner: CaptureScanner | undefined,
-  counted: { bytes: number },
-  complete: (results: readonly ClassificationResult[]) => Promise<void>,
-): AsyncGenerator<Buffer> {
+export async function* scannedRest(source: AsyncIterable<Buffer>, scanner: CaptureScanner | undefined, tap: ScanningTap, complete: () => Promise<void>): AsyncGenerator<Buffer> {
   let done = false;
   try {
     for await (const chunk of source) {
-      counted.bytes += chunk.length;
-      if (scanner && chunk.length > 0) {
-        scanner.write(chunk);
-        if (scanner.backlog() > SCAN_BACKLOG_LIMIT) await new Promise<void>((resolve) => scanner.onceDrained(resolve));
-      }
+      tap.bytes += chunk.length;
+      if (chunk.length > 0 && tap.see && !tap.see(chunk)) await new Promise<void>((resolve) => tap.onceReady!(resolve));
       yield chunk;
     }
     done = true;
-    if (scanner) await complete(await scanner.end());
+    await complete();
   } finally {
     if (!done) scanner?.dispose();
   }

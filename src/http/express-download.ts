@@ -8,8 +8,7 @@ import { LabelgateError, isLabelgateError } from '../errors.js';
 import type { HttpSettings, ResolvedRoute } from './options.js';
 import type { ResponseInterceptor } from './intercept-express.js';
 import { abortedResult, failurePlan, labelCaptured, labeledPlan, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
-import { completeAudit, decideEarly, earlyDecisionPossible, EARLY_DECISION_FROM, nextAttemptAt, type EarlyDecision, type NoEarlyDecision } from './early-decision.js';
-import { SCAN_BACKLOG_LIMIT } from './scan-offload.js';
+import { completeAfterTap, completeAudit, decideEarly, earlyDecisionPossible, EARLY_DECISION_FROM, nextAttemptAt, RETRY_AFTER_GROWTH, scanningTap, type EarlyDecision, type NoEarlyDecision } from './early-decision.js';
 import type { PassTap } from './intercept-types.js';
 import { resolveFailure } from './fail-mode.js';
 import { auditError, defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
@@ -99,6 +98,8 @@ export class Download {
   private nextAttempt = Infinity;
   /** The attempt in flight, if any. */
   private attempt: Promise<EarlyDecision | NoEarlyDecision> | undefined;
+  /** The plan of an early decision whose label went out (an abort after it is audited with that label). */
+  private decided: ResponsePlan | undefined;
 
   private decideEarly(appLength: number | undefined): Promise<EarlyDecision | NoEarlyDecision> {
     return decideEarly(this.request.settings, this.route, this.capture!, this.info, this.abort.signal, header(this.res, 'access-control-expose-headers'), appLength);
@@ -107,16 +108,25 @@ export class Download {
   /** Try to decide the label from what is captured; if that settles it while the app still writes, stream the rest. */
   private attemptEarly(): void {
     const capture = this.capture!;
-    this.nextAttempt = nextAttemptAt(capture.spool.size);
+    const at = capture.spool.size;
+    this.nextAttempt = nextAttemptAt(at);
     const declared = Number(header(this.res, 'content-length'));
-    const attempt = this.decideEarly(Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined);
+    // An app Content-Length below what it has written already is wrong: the response is chunked then.
+    const attempt = this.decideEarly(Number.isSafeInteger(declared) && declared >= at ? declared : undefined);
     this.attempt = attempt;
     void attempt.then((decision) => {
       if (this.attempt === attempt) this.attempt = undefined;
       if (decision === 'never') this.nextAttempt = Infinity;
       // The app may have ended (then `finish` takes the decision), or the capture failed, or the
-      // client left: only a capture still running streams.
-      if (typeof decision === 'string' || this.interceptor.current() !== 'capture') return;
+      // client left: only a capture still running goes on.
+      if (this.interceptor.current() !== 'capture') return;
+      if (decision === 'not-yet') {
+        // The app wrote on while the scanner answered (a burst of rows): ask again about that now,
+        // rather than at its next write, which may be long in coming.
+        if (capture.spool.size >= at + RETRY_AFTER_GROWTH) this.attemptEarly();
+        return;
+      }
+      if (decision === 'never') return;
       this.nextAttempt = Infinity;
       this.interceptor.hold();
       return this.streamDecided(capture, decision);
@@ -127,12 +137,18 @@ export class Download {
   private async streamDecided(capture: Capture, decision: EarlyDecision): Promise<void> {
     const { interceptor, res } = this;
     const scanner = capture.spool.takeScanner();
-    const tap: PassTap = scanner
-      ? { bytes: 0, see: (chunk) => (scanner.write(chunk), scanner.backlog() <= SCAN_BACKLOG_LIMIT), onceReady: (listener) => scanner.onceDrained(listener) }
-      : { bytes: 0 };
+    const tap = scanningTap(scanner);
     const plan = decision.plan;
     try {
       await capture.spool.seal();
+    } catch (err) {
+      // The temporary copy failed before anything was sent: the fail mode answers, as when held.
+      scanner?.dispose();
+      await this.failStreaming(err);
+      return;
+    }
+    this.decided = plan;
+    try {
       if (plan.outcome === 'not-modified') {
         scanner?.dispose();
         await this.send(plan, false);
@@ -151,23 +167,15 @@ export class Download {
         return;
       }
       // `sent` also holds what the app wrote while we sent (queued, then seen by the tap).
+      const bytesIn = () => decision.at + (sent - this.capturedOut(plan, decision.at)) + tap.bytes;
       const complete = async (finished: boolean) => {
-        const bytesIn = decision.at + (sent - this.capturedOut(plan, decision.at)) + tap.bytes;
-        const bytesOut = sent + tap.bytes;
         if (!finished) {
           scanner?.dispose();
-          this.audit({ ...plan, audit: { ...plan.audit, outcome: 'aborted', bytesIn } }, undefined, bytesOut);
+          this.audit({ ...plan, audit: { ...plan.audit, outcome: 'aborted', bytesIn: bytesIn() } }, undefined, interceptor.writtenOut);
           return;
         }
-        let patch: Partial<ResponsePlan['audit']> = {};
-        if (scanner) {
-          try {
-            patch = await completeAudit(this.request.settings, decision, await scanner.end(), this.info.user);
-          } catch (err) {
-            patch = { error: auditError(isLabelgateError(err) ? err : new LabelgateError('CLASSIFY_FAILED', 'classifying the rest of the download failed')) };
-          }
-        }
-        this.audit({ ...plan, audit: { ...plan.audit, ...patch, bytesIn } }, res.statusCode, bytesOut);
+        const patch = await completeAfterTap(this.request.settings, decision, scanner, tap.failure, this.info.user);
+        this.audit({ ...plan, audit: { ...plan.audit, ...patch, bytesIn: bytesIn() } }, res.statusCode, sent + tap.bytes);
       };
       if (res.writableFinished) void complete(true);
       else {
@@ -336,8 +344,10 @@ export class Download {
   aborted(): void {
     this.abort.abort();
     // Also a download that was failing (a 206, a compressed body) before anything was captured:
-    // every in-scope download gets its one audit event.
-    this.audit(abortedResult(this.info, this.route, this.capture?.spool.size ?? 0), undefined, 0);
+    // every in-scope download gets its one audit event. One that was sent its label early says so.
+    const decided = this.decided;
+    if (decided) this.audit({ ...decided, audit: { ...decided.audit, outcome: 'aborted' } }, undefined, this.interceptor.writtenOut);
+    else this.audit(abortedResult(this.info, this.route, this.capture?.spool.size ?? 0), undefined, 0);
     this.dispose();
   }
 }

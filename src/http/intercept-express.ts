@@ -32,6 +32,7 @@ import {
 import type { RouteTarget } from './route-target.js';
 import type { Callback, CaptureSink, InterceptHandlers, InterceptMode, PassTap, SendOptions } from './intercept-types.js';
 import { OutputMeter } from './output-meter.js';
+import { WriteCoalescer } from './coalesce.js';
 
 export type { CaptureSink, InterceptHandlers, InterceptMode, PassTap, SendOptions } from './intercept-types.js';
 
@@ -161,7 +162,8 @@ export class ResponseInterceptor implements HookTarget {
       tap.bytes += out.length;
     } else return this.origWrite.call(res, chunk, encoding, callback) as boolean;
     const ready = tap.see === undefined || out.length === 0 || tap.see(out);
-    const ok = this.origWrite.call(res, out, callback) as boolean;
+    if (res.destroyed) return this.origWrite.call(res, out, callback) as boolean;
+    const ok = (tap.out ??= new WriteCoalescer(res, this.origWrite)).add(out, callback as Callback | undefined);
     if (ok && !ready) {
       // Node will not emit 'drain' for a write it took without complaint: we owe it.
       if (!tap.waiting && tap.onceReady) {
@@ -183,8 +185,10 @@ export class ResponseInterceptor implements HookTarget {
       const buffer = toBuffer(chunk, encoding as BufferEncoding | undefined);
       this.tap!.bytes += buffer.length;
       if (buffer.length > 0) this.tap!.see?.(buffer);
+      this.tap!.out?.flush();
       return this.origEnd.call(res, buffer, callback);
     }
+    if (this.mode === 'tapped') this.tap!.out?.flush();
     if (this.mode === 'pass' || this.mode === 'tapped' || this.mode === 'aborted') return this.origEnd.call(res, chunk, encoding, callback);
     if (this.mode === 'pending') {
       this.handlers.decide();
@@ -211,6 +215,11 @@ export class ResponseInterceptor implements HookTarget {
   static of(res: ServerResponse): ResponseInterceptor | undefined {
     const target = hookOf(res);
     return target instanceof ResponseInterceptor ? target : undefined;
+  }
+
+  /** Bytes of our own output, and of the app's tapped writes after it, that Node has written out. */
+  get writtenOut(): number {
+    return (this.output?.written ?? 0) + (this.tap?.out?.written ?? 0);
   }
 
   /** The mode, read fresh (handlers change it during calls). */

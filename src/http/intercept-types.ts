@@ -3,6 +3,7 @@
  * decides for it: the modes a hooked response goes through, and what each side calls.
  */
 import type { ServerResponse } from 'node:http';
+import type { WriteCoalescer } from './coalesce.js';
 
 export type Callback = (err?: Error | null) => void;
 
@@ -79,4 +80,6 @@ export interface PassTap {
   onceReady?: ((listener: () => void) => void) | undefined;
   /** @internal a 'drain' is owed once `onceReady` calls back */
   waiting?: boolean | undefined;
+  /** @internal small writes gathered into blocks on their way out */
+  out?: WriteCoalescer | undefined;
 }

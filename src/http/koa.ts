@@ -13,7 +13,7 @@ import { extname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import type { Labeler } from '../labeler.js';
-import { LabelgateError, isLabelgateError } from '../errors.js';
+import { LabelgateError } from '../errors.js';
 import {
   checkResolved,
   cleanRequestId,
@@ -36,8 +36,8 @@ import { resolveFailure } from './fail-mode.js';
 import { asChunk, bodyIterator, concat, rest } from './koa-body.js';
 import { closerFor } from './close.js';
 import { ROUTE_PROTOCOL_VERSION, refineTarget, routeOptionsFor, routeTargetOf, setRouteTarget, type RouteTarget } from './route-target.js';
-import { auditError, defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
-import { completeAudit, decideEarly, earlyDecisionPossible, EARLY_DECISION_FROM, nextAttemptAt, scannedRest, type EarlyDecision } from './early-decision.js';
+import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
+import { completeAfterTap, decideEarly, earlyDecisionPossible, EARLY_DECISION_FROM, nextAttemptAt, scannedRest, scanningTap, type EarlyDecision } from './early-decision.js';
 
 /** The part of a Koa context labelgate uses (Koa's `Context` fits). */
 export interface KoaContextLike {
@@ -270,17 +270,13 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
       apply(plan, undefined);
       return;
     }
-    const counted = { bytes: 0 };
+    const tap = scanningTap(scanner);
     let patch: Partial<ResponsePlan['audit']> = {};
-    const more = scannedRest(rest(iterator), scanner, counted, async (results) => {
-      try {
-        patch = await completeAudit(settings, decision, results, info.user);
-      } catch (err) {
-        patch = { error: auditError(isLabelgateError(err) ? err : new LabelgateError('CLASSIFY_FAILED', 'classifying the rest of the download failed')) };
-      }
+    const more = scannedRest(rest(iterator), scanner, tap, async () => {
+      patch = await completeAfterTap(settings, decision, scanner, tap.failure, info.user);
     });
     const body = concat(plan.body.prefix ? [plan.body.prefix] : [], capture!.spool.read(plan.body.skip), more);
-    apply(plan, body, () => ({ ...plan.audit, ...patch, bytesIn: capture!.spool.size + counted.bytes }));
+    apply(plan, body, () => ({ ...plan.audit, ...patch, bytesIn: capture!.spool.size + tap.bytes }));
     // Koa drops the Content-Length of a replaced body: the app's (grown by a banner) still holds.
     const length = plan.setHeaders['content-length'] ?? originalLength;
     if (length !== undefined && !plan.removeHeaders.includes('content-length')) ctx.set('content-length', length);

@@ -95,6 +95,7 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): early decisions', (_name, res
   /** Per request path: the gate the app waits on before writing the rest, and whether it ended. */
   const gates = new Map<string, Gate>();
   const ended = new Set<string>();
+  const rowCallbacks: number[] = [];
 
   function gated(path: string, first: string, rest: string, setup?: (res: http.ServerResponse) => void) {
     return async (_req: unknown, res: http.ServerResponse) => {
@@ -114,6 +115,22 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): early decisions', (_name, res
     app.get('/settles.csv', gated('/settles.csv', FIRST, REST));
     app.get('/etag.csv', gated('/etag.csv', FIRST, REST, (res) => res.setHeader('etag', '"v1"')));
     app.get('/abort.csv', gated('/abort.csv', FIRST, REST));
+    // After the decision: one row per res.write, each with a callback, honouring backpressure.
+    app.get('/rows.csv', async (_req, res) => {
+      res.setHeader('content-type', 'text/csv');
+      await writeInPieces(res, FIRST);
+      await gates.get('/rows.csv')!.opened;
+      const rows = REST.split(/(?<=\n)/);
+      let called = 0;
+      for (const [i, row] of rows.entries()) {
+        const ok = res.write(row, () => {
+          // Callbacks run in write order.
+          if (called++ !== i) rowCallbacks.push(-1);
+        });
+        if (!ok) await new Promise((r) => res.once('drain', r));
+      }
+      res.end(() => rowCallbacks.push(called));
+    });
     app.get('/fixed.csv', labelRoute({ label: 'Confidential' }), gated('/fixed.csv', CLEAN_FIRST, CLEAN_REST));
     app.get('/banner.csv', labelRoute({ banner: true }), gated('/banner.csv', FIRST, REST, (res) => res.setHeader('content-length', Buffer.byteLength(FIRST + REST))));
     // Not gated: these must be held whole (the app ends without waiting for the client).
@@ -233,6 +250,15 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): early decisions', (_name, res
     // The server still serves.
     const res = await fetchGated('/settles.csv');
     expect(res.body.length).toBe(Buffer.byteLength(FIRST + REST));
+  });
+
+  it('rows written one at a time after the decision go out whole and in order, every callback runs in order', async () => {
+    const res = await fetchGated('/rows.csv');
+    expect(res.body.toString('utf8')).toBe(FIRST + REST);
+    await waitFor(() => rowCallbacks.length > 0, 3000, 'end callback');
+    expect(rowCallbacks).toEqual([REST.split(/(?<=\n)/).length]);
+    const audit = await auditOf('/rows.csv');
+    expect(audit.bytesOut).toBe(Buffer.byteLength(FIRST + REST));
   });
 
   it('no planted value reaches the log', () => {
@@ -450,5 +476,97 @@ describe('Koa: a streamed body whose label is settled streams the rest', () => {
     const res = await request(server.port, '/clean.csv', { onHeaders: () => expect(ended.has('/clean.csv')).toBe(true) });
     expect(parseSensitivityLabel(res.headers['sensitivity-label'] as string).name).toBe('General');
     expect(res.body.toString('utf8')).toBe(CLEAN_FIRST + CLEAN_REST);
+  });
+});
+
+describe('review findings: a failing scan after the decision, estimated counts, a burst of rows', () => {
+  const dir = tempDir();
+  const logs = captureLogs();
+  let server: Running;
+  const gates = new Map<string, Gate>();
+  const thrown: unknown[] = [];
+  const customTypes = [{ id: 'aaaaaaaa-0000-4000-8000-000000000009', name: 'Digits then x', pattern: '\\d+x' }];
+  const DIGITS = '1'.repeat(1200);
+  let emailServer: Running;
+  /** 8,000 distinct e-mail addresses: more than the scanner counts exactly (4,096). */
+  const EMAILS = HEADER.replace('ssn', 'email') + Array.from({ length: 8000 }, (_, i) => `${i},Customer ${i},,customer${i}@example.com\n`).join('');
+
+  beforeAll(async () => {
+    const { default: express } = await import('express');
+    const policy = testPolicy();
+    // Secret for 6,750 e-mail addresses: only a count beyond the exact range can reach it.
+    policy.labels = policy.labels.map((l) =>
+      l.name === 'Secret' ? { ...l, autoLabeling: { mode: 'automatic' as const, conditions: [{ sensitiveTypeId: SIT.email, minCount: 6750, minConfidence: 65 }] } } : l,
+    );
+    const app = express();
+    app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, scanInWorker: false }));
+    app.get('/budget.csv', labelRoute({ customTypes }), async (_req, res) => {
+      res.setHeader('content-type', 'text/csv');
+      await writeInPieces(res, FIRST);
+      await gates.get('/budget.csv')!.opened;
+      try {
+        // Long digit runs: the custom pattern goes over its time budget in the rest of the body.
+        for (let i = 0; i < 600; i++) if (!res.write(`${i},${DIGITS}\n`)) await new Promise((r) => res.once('drain', r));
+        res.end();
+      } catch (err) {
+        thrown.push(err);
+        res.destroy();
+      }
+    });
+    app.get('/burst.csv', (_req, res) => {
+      res.setHeader('content-type', 'text/csv');
+      // One synchronous burst: the rows that settle the label come after the first attempt (256 KiB).
+      for (const line of (HEADER + plainRows(100, 7500) + cardRows(0, 12) + plainRows(20_000, 1000)).split(/(?<=\n)/)) res.write(line);
+      void gates.get('/burst.csv')!.opened.then(() => res.end(plainRows(30_000, 100)));
+    });
+    const emails = express();
+    emails.use(expressLabeling({ labeler: createLabeler({ policy }), logger: logs.logger, tempDir: dir.path, scanInWorker: false }));
+    emails.get('/emails.csv', async (_req, res) => {
+      res.setHeader('content-type', 'text/csv');
+      await writeInPieces(res, EMAILS);
+      await new Promise((r) => setTimeout(r, 20));
+      await writeInPieces(res, EMAILS.slice(HEADER.length + 6));
+      res.end();
+    });
+    server = await listen(app);
+    emailServer = await listen(emails);
+  });
+  afterAll(async () => {
+    await server.close();
+    await emailServer.close();
+    dir.cleanup();
+  });
+
+  it('a scanner that fails on the rest (a custom type over its time budget) never throws into res.write: the body goes out whole, the audit says why its counts stop', async () => {
+    const g = gate();
+    gates.set('/budget.csv', g);
+    const res = await request(server.port, '/budget.csv', { onHeaders: () => g.open() });
+    expect(thrown).toEqual([]);
+    expect(parseSensitivityLabel(res.headers['sensitivity-label'] as string).name).toBe('Secret');
+    let rest = '';
+    for (let i = 0; i < 600; i++) rest += `${i},${DIGITS}\n`;
+    expect(res.body.toString('utf8')).toBe(FIRST + rest);
+    await waitFor(() => logs.lines().some((l) => (l.labelgate as { file?: string } | undefined)?.file === 'budget.csv'), 10_000, 'audit');
+    const line = logs.lines().find((l) => (l.labelgate as { file?: string } | undefined)?.file === 'budget.csv')!;
+    expect(line.level).toBe(50);
+    expect(line.labelgate).toMatchObject({ outcome: 'labeled', labelName: 'Secret', error: { code: 'CLASSIFY_BUDGET' } });
+  }, 20_000);
+
+  it('counts beyond the exact range (an estimate) never settle a label: such a capture is held whole', async () => {
+    const res = await request(emailServer.port, '/emails.csv');
+    // The complete body (8,000 distinct addresses, an estimate either way) gets what the held path gives it.
+    expect(parseSensitivityLabel(res.headers['sensitivity-label'] as string).name).toBe('Secret');
+    expect(Number(res.headers['content-length'])).toBe(res.body.length);
+    await waitFor(() => logs.events().some((e) => (e.labelgate as { file?: string }).file === 'emails.csv'), 5000, 'audit');
+    const audit = logs.events().find((e) => (e.labelgate as { file?: string }).file === 'emails.csv')!.labelgate as Record<string, unknown>;
+    expect(audit.settledAtBytes).toBeUndefined();
+  });
+
+  it('rows written in one burst past the first attempt are looked at again at once, not at the next write', async () => {
+    const g = gate();
+    gates.set('/burst.csv', g);
+    const res = await request(server.port, '/burst.csv', { onHeaders: () => g.open() });
+    expect(parseSensitivityLabel(res.headers['sensitivity-label'] as string).name).toBe('Secret');
+    expect(res.headers['content-length']).toBeUndefined();
   });
 });
