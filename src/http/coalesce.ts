@@ -6,9 +6,12 @@
  * a 64 KiB block instead, which goes out when full, before a large write or the end, and at the
  * latest on the next turn of the event loop (so a slow writer's rows are not kept back).
  *
- * Contract kept for the app: bytes go out in order; a write's callback runs once the block holding
- * it is written out (with its error, if any); `write` returns `false` while Node's buffer is full
- * from the last block, and Node then emits 'drain' as usual.
+ * Contract kept for the app: bytes go out in order; a write's callback runs once Node has written
+ * the bytes out (a write with a callback goes out at once: an app that waits for each callback is
+ * not made to wait a turn of the loop per row); `write` returns what Node's own state says
+ * (`writableNeedDrain`), so Node emits the 'drain' an app waits for. Consecutive flushes share one
+ * block (Node queues views of it), so what a slow client leaves queued costs its bytes, not a
+ * block per flush.
  */
 import type { ServerResponse } from 'node:http';
 import type { Callback } from './intercept-types.js';
@@ -22,56 +25,70 @@ export class WriteCoalescer {
   /** Bytes Node has written out (counted in write callbacks, as OutputMeter does). */
   written = 0;
   private block: Buffer | undefined;
+  /** Bytes of `block` handed to Node already; [start, used) waits for the next flush. */
+  private start = 0;
   private used = 0;
   private callbacks: Callback[] = [];
   private scheduled = false;
-  /** The last write to Node returned false and no 'drain' came since. */
-  private full = false;
 
   constructor(
     private readonly res: ServerResponse,
     private readonly write: AnyMethod,
-  ) {
-    res.on('drain', () => {
-      this.full = false;
-    });
-  }
+  ) {}
 
   /** Take a chunk (a string is UTF-8); returns what `res.write` should return. */
   add(chunk: Buffer | string, callback: Callback | undefined): boolean {
     const n = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-    if (n >= SMALL) {
+    if (n >= SMALL || n === 0) {
+      // Large (or empty: Node orders its callback): after what the block holds, as it is.
       this.flush();
-      this.full = !(this.write.call(this.res, chunk, this.counting(n, callback ? [callback] : [])) as boolean);
-      return !this.full;
+      this.writeOut(chunk, n, callback ? [callback] : []);
+      return !this.res.writableNeedDrain;
     }
-    if (this.block !== undefined && this.used + n > this.block.length) this.flush();
-    this.block ??= Buffer.allocUnsafe(BLOCK);
+    if (this.block === undefined || this.used + n > this.block.length) {
+      this.flush();
+      this.block = Buffer.allocUnsafe(BLOCK);
+      this.start = 0;
+      this.used = 0;
+    }
     if (typeof chunk === 'string') this.block.write(chunk, this.used);
     else chunk.copy(this.block, this.used);
     this.used += n;
-    if (callback) this.callbacks.push(callback);
-    if (this.used === this.block.length) this.flush();
+    if (callback) {
+      this.callbacks.push(callback);
+      this.flush();
+    } else if (this.used === this.block.length) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => {
         this.scheduled = false;
-        this.flush();
+        this.flush(true);
       });
     }
-    return !this.full;
+    return !this.res.writableNeedDrain;
   }
 
   /** Write out what the block holds (before the end, a large write, or when the loop turns). */
-  flush(): void {
-    if (this.used === 0) return;
-    const bytes = this.block!.subarray(0, this.used);
-    // The block's memory now belongs to Node until written: the next rows go into a new one.
-    this.block = undefined;
-    this.used = 0;
+  flush(scheduled = false): void {
+    if (this.used === this.start) return;
+    const bytes = this.block!.subarray(this.start, this.used);
+    this.start = this.used;
     const callbacks = this.callbacks;
     this.callbacks = [];
-    this.full = !(this.write.call(this.res, bytes, this.counting(bytes.length, callbacks)) as boolean);
+    this.writeOut(bytes, bytes.length, callbacks, scheduled);
+  }
+
+  private writeOut(chunk: Buffer | string, n: number, callbacks: Callback[], scheduled = false): void {
+    try {
+      this.write.call(this.res, chunk, this.counting(n, callbacks));
+    } catch (err) {
+      // Node refused the write (e.g. more bytes than a strict Content-Length). In the app's own
+      // write call it throws there, as without labelgate; in a scheduled flush nobody would catch
+      // it: the response cannot be completed, and the writes' callbacks get the error.
+      if (!scheduled) throw err;
+      this.res.destroy(err as Error);
+      for (const cb of callbacks) process.nextTick(cb, err as Error);
+    }
   }
 
   /**

@@ -98,7 +98,7 @@ export class Download {
   private nextAttempt = Infinity;
   /** The attempt in flight, if any. */
   private attempt: Promise<EarlyDecision | NoEarlyDecision> | undefined;
-  /** The plan of an early decision whose label went out (an abort after it is audited with that label). */
+  /** The labeled plan being sent (an abort after its label went out is audited with that label). */
   private decided: ResponsePlan | undefined;
 
   private decideEarly(appLength: number | undefined): Promise<EarlyDecision | NoEarlyDecision> {
@@ -244,6 +244,7 @@ export class Download {
     // The rest of the body flows through untouched (fail open, fail-safe label): counted on its way.
     const tap: PassTap = { bytes: 0 };
     if (continueWithApp) interceptor.tap = tap;
+    if (plan.audit.labelId !== undefined) this.decided = plan;
     const bytes = await interceptor.send({
       status: plan.status,
       headers: (r) => applyPlanHeaders(plan, r),
@@ -254,7 +255,8 @@ export class Download {
     if (interceptor.current() === 'aborted') return;
     if (continueWithApp && interceptor.current() === 'tapped') {
       // Audit when the rest is done.
-      const done = () => this.audit(plan, res.statusCode, bytes + tap.bytes);
+      // Cut off by the client: what Node wrote out, not what the app handed over.
+      const done = () => this.audit(plan, res.statusCode, res.writableFinished ? bytes + tap.bytes : interceptor.writtenOut);
       res.once('finish', done);
       res.once('close', done);
       return;
@@ -346,8 +348,10 @@ export class Download {
     // Also a download that was failing (a 206, a compressed body) before anything was captured:
     // every in-scope download gets its one audit event. One that was sent its label early says so.
     const decided = this.decided;
-    if (decided) this.audit({ ...decided, audit: { ...decided.audit, outcome: 'aborted' } }, undefined, this.interceptor.writtenOut);
-    else this.audit(abortedResult(this.info, this.route, this.capture?.spool.size ?? 0), undefined, 0);
+    if (decided) {
+      const bytesIn = (this.capture?.spool.size ?? 0) + (this.interceptor.tap?.bytes ?? 0);
+      this.audit({ ...decided, audit: { ...decided.audit, outcome: 'aborted', bytesIn } }, undefined, this.interceptor.writtenOut);
+    } else this.audit(abortedResult(this.info, this.route, this.capture?.spool.size ?? 0), undefined, 0);
     this.dispose();
   }
 }

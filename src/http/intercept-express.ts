@@ -153,6 +153,8 @@ export class ResponseInterceptor implements HookTarget {
   private tapWrite(res: ServerResponse, chunk: unknown, encoding: unknown, callback: unknown): boolean {
     const tap = this.tap!;
     if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
+    // After the end Node refuses the write (and says so to the callback): nothing to see or count.
+    if (res.writableEnded) return this.origWrite.call(res, chunk, encoding, callback) as boolean;
     let out: Buffer | string;
     if (typeof chunk === 'string' && (encoding === undefined || encoding === 'utf8' || encoding === 'utf-8')) {
       out = chunk;

@@ -182,8 +182,10 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
     }
     abort.abort();
     void iterator.return?.();
-    // Also a download that was failing before anything was captured: one audit event each.
-    audit(abortedResult(info, route, capture?.spool.size ?? 0), undefined, 0);
+    // Also a download that was failing before anything was captured: one audit event each. One
+    // whose label went out says which (the client may have read part of it).
+    if (applied && applied.audit.labelId !== undefined) audit({ ...applied, audit: { ...applied.audit, outcome: 'aborted' } }, undefined, sent);
+    else audit(abortedResult(info, route, capture?.spool.size ?? 0), undefined, 0);
     dispose();
   };
   res.once('close', onClose);

@@ -307,6 +307,7 @@ export async function labelCaptured<Ctx>(
 ): Promise<LabelResult> {
   const { spool } = capture;
   let complete: { source: ReturnType<Spool['body']>; handler: FormatHandler } | undefined;
+  let release: (() => void) | undefined;
   try {
     await spool.end();
     const source = spool.body();
@@ -318,10 +319,11 @@ export async function labelCaptured<Ctx>(
     complete = { source, handler };
     if (!detected && !fixedLabel) throw unreadable(info.contentType);
     if (handler.family === 'pdf' || handler.family === 'ooxml') {
-      // Read whole and stamped into a copy: about twice the body, held until the capture is
-      // disposed (after the response is out). Such reads take turns within the middleware's budget.
+      // Read whole and stamped into a copy: about twice the body while it is labeled. Labeling
+      // such files takes turns within the middleware's budget; sending the result does not (a
+      // slow client must not hold up every other download's labeling).
       try {
-        spool.onDispose(await settings.wholeBodyPool.reserve(2 * spool.size, signal, WHOLE_BODY_WAIT_MS));
+        release = await settings.wholeBodyPool.reserve(2 * spool.size, signal, WHOLE_BODY_WAIT_MS);
       } catch (err) {
         // No memory to read it whole: a fail-safe label can only go in the headers.
         complete = undefined;
@@ -357,5 +359,7 @@ export async function labelCaptured<Ctx>(
     });
     if (signal.aborted) return abortedResult(info, route, spool.size, resolution.error);
     return failurePlan(resolution, info, route, spool.size, exposeExisting);
+  } finally {
+    release?.();
   }
 }

@@ -7,9 +7,10 @@
  * - temp-file space (`totalDiskBytes`): a capture takes what it writes; a chunk that does not fit
  *   is refused (`SIZE_LIMIT`); the space comes back when the capture is disposed;
  * - whole-body labeling: PDF and Office files are read whole, and stamped into a copy, to be
- *   labeled. Those reads wait their turn (`reserve`) for another `totalMemoryBytes`; a file larger
- *   than that is labeled when no other is. Nobody holding a reservation waits for anything but
- *   its own work, so the queue always moves.
+ *   labeled. Labeling them waits its turn (`reserve`) for another `totalMemoryBytes`; a file
+ *   larger than that is labeled when no other is. A reservation is held only while the pipeline
+ *   runs (not while the result is sent to a client, however slow): nobody holding one waits for
+ *   anything but its own work, so the queue always moves.
  */
 import { LabelgateError } from '../errors.js';
 

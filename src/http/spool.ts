@@ -390,19 +390,10 @@ export class Spool {
     }
   }
 
-  private releases: (() => void)[] = [];
-
-  /** Run `release` when the capture is disposed (memory reserved for labeling it whole). */
-  onDispose(release: () => void): void {
-    if (this.disposed) release();
-    else this.releases.push(release);
-  }
-
   /** Drop the body and remove the temp file. Safe to call more than once, at any time. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    for (const release of this.releases.splice(0)) release();
     this.memory = [];
     this.block = undefined;
     this.releaseMemory();

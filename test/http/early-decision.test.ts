@@ -96,6 +96,8 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): early decisions', (_name, res
   const gates = new Map<string, Gate>();
   const ended = new Set<string>();
   const rowCallbacks: number[] = [];
+  const emptyCallbacks: string[] = [];
+  const PUMP_ROWS = 200_000;
 
   function gated(path: string, first: string, rest: string, setup?: (res: http.ServerResponse) => void) {
     return async (_req: unknown, res: http.ServerResponse) => {
@@ -116,6 +118,22 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): early decisions', (_name, res
     app.get('/etag.csv', gated('/etag.csv', FIRST, REST, (res) => res.setHeader('etag', '"v1"')));
     app.get('/abort.csv', gated('/abort.csv', FIRST, REST));
     // After the decision: one row per res.write, each with a callback, honouring backpressure.
+    // A writer that registers its 'drain' listener once (before labelgate's first tapped write)
+    // and writes until write() says false: it must get every 'drain' it needs.
+    app.get('/pump.csv', async (_req, res) => {
+      res.setHeader('content-type', 'text/csv');
+      await writeInPieces(res, FIRST);
+      await gates.get('/pump.csv')!.opened;
+      let i = 0;
+      const pump = () => {
+        while (i < PUMP_ROWS) if (!res.write(plainRows(100_000 + i++, 1))) return;
+        res.write('', () => emptyCallbacks.push('empty'));
+        res.write(Buffer.alloc(0), () => emptyCallbacks.push('empty buffer'));
+        res.end(() => emptyCallbacks.push('end'));
+      };
+      res.on('drain', pump);
+      pump();
+    });
     app.get('/rows.csv', async (_req, res) => {
       res.setHeader('content-type', 'text/csv');
       await writeInPieces(res, FIRST);
@@ -260,6 +278,15 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): early decisions', (_name, res
     const audit = await auditOf('/rows.csv');
     expect(audit.bytesOut).toBe(Buffer.byteLength(FIRST + REST));
   });
+
+  it("a writer that listens for 'drain' once and writes until false gets every 'drain'; empty writes call back in order", async () => {
+    const res = await fetchGated('/pump.csv');
+    let expected = FIRST;
+    for (let i = 0; i < PUMP_ROWS; i++) expected += plainRows(100_000 + i, 1);
+    expect(res.body.toString('utf8')).toBe(expected);
+    await waitFor(() => emptyCallbacks.length === 3, 3000, 'callbacks');
+    expect(emptyCallbacks).toEqual(['empty', 'empty buffer', 'end']);
+  }, 20_000);
 
   it('no planted value reaches the log', () => {
     const text = logs.text();
