@@ -166,13 +166,19 @@ export class ResponseInterceptor implements HookTarget {
     const ready = tap.see === undefined || out.length === 0 || tap.see(out);
     if (res.destroyed) return this.origWrite.call(res, out, callback) as boolean;
     const ok = (tap.out ??= new WriteCoalescer(res, this.origWrite)).add(out, callback as Callback | undefined);
-    if (ok && !ready) {
-      // Node will not emit 'drain' for a write it took without complaint: we owe it.
+    if (!ready) {
+      // The tap (a scanner) is behind: the app must wait for it, not only for the socket. While
+      // it catches up the socket is corked, so the 'drain' Node would emit once its buffer empties
+      // (letting the app write on, and the scanner's backlog grow without bound) does not come
+      // before the tap is ready; then the bytes flow again, and the 'drain' the app waits for
+      // comes from Node (if it asked for one) or from here.
       if (!tap.waiting && tap.onceReady) {
         tap.waiting = true;
+        res.cork();
         tap.onceReady(() => {
           tap.waiting = false;
-          if (!res.destroyed) res.emit('drain');
+          res.uncork();
+          if (!res.destroyed && !res.writableNeedDrain) res.emit('drain');
         });
       }
       return false;
@@ -403,11 +409,15 @@ export class ResponseInterceptor implements HookTarget {
     if (inMemory && this.output && this.current() !== 'aborted') await this.output.allWrittenOut();
     if (this.current() === 'aborted') return bytes;
     if (options.continueWithApp) {
+      // What the app wrote meanwhile (a few chunks: each was answered `false`) is handed over at
+      // once, without waiting for 'drain' in between: waiting would let Node's 'drain' events wake
+      // the app, whose next write would join this queue, so that it never ran dry and the app's
+      // writes never reached the mode below (or the tap's own backpressure).
       while (this.queue.length > 0) {
         const { chunk, callback } = this.queue.shift()!;
         // The app's bytes from here on: the tap sees them (the captured parts it saw already).
         if (chunk.length > 0) this.tap?.see?.(chunk);
-        if (!(await this.writeOut(chunk, callback))) return bytes;
+        if (!(await this.writeOut(chunk, callback, true))) return bytes;
         bytes += chunk.length;
       }
       if (this.appEnded) {

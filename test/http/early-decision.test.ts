@@ -12,6 +12,7 @@ import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { SIT, classify, createLabeler } from '../../src/index.js';
 import { expressLabeling, labelRoute } from '../../src/http/express.js';
+import { ResponseInterceptor } from '../../src/http/intercept-express.js';
 import { EXPRESS_HOOK_MATRIX, builtPackage, captureLogs, luhnCards, parseSensitivityLabel, tempDir, testLabeler, testPolicy, waitFor, type Running, listen } from './helpers.js';
 
 const CARDS = luhnCards(40);
@@ -97,6 +98,7 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): early decisions', (_name, res
   const ended = new Set<string>();
   const rowCallbacks: number[] = [];
   const emptyCallbacks: string[] = [];
+  const pageModes: string[] = [];
   const PUMP_ROWS = 200_000;
 
   function gated(path: string, first: string, rest: string, setup?: (res: http.ServerResponse) => void) {
@@ -133,6 +135,21 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): early decisions', (_name, res
       };
       res.on('drain', pump);
       pump();
+    });
+    // Pages written with backpressure after the decision: the app must end up writing straight
+    // through (mode 'tapped'), not into labelgate's queue for ever (which Node's 'drain' events
+    // kept filling, and whose scanner backlog then had no bound).
+    app.get('/pages.csv', async (_req, res) => {
+      res.setHeader('content-type', 'text/csv');
+      await writeInPieces(res, FIRST);
+      await gates.get('/pages.csv')!.opened;
+      // As a database cursor does: a page per write, a turn of the loop every ten pages.
+      for (let p = 0; p < 400; p++) {
+        if (!res.write(plainRows(200_000 + p * 500, 500))) await new Promise((r) => res.once('drain', r));
+        else if (p % 10 === 9) await new Promise((r) => setImmediate(r));
+        pageModes.push(ResponseInterceptor.of(res)!.current());
+      }
+      res.end();
     });
     app.get('/rows.csv', async (_req, res) => {
       res.setHeader('content-type', 'text/csv');
@@ -288,6 +305,13 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): early decisions', (_name, res
     expect(emptyCallbacks).toEqual(['empty', 'empty buffer', 'end']);
   }, 20_000);
 
+  it('after the decision the app writes straight through, not into a queue', async () => {
+    pageModes.length = 0;
+    const res = await fetchGated('/pages.csv');
+    expect(res.status).toBe(200);
+    expect(pageModes.slice(-10)).toEqual(Array(10).fill('tapped'));
+  });
+
   it('no planted value reaches the log', () => {
     const text = logs.text();
     for (const v of [...CARDS, ...SSNS]) expect(text).not.toContain(v);
@@ -338,7 +362,10 @@ describe('early and held decisions agree (property)', () => {
 });
 
 describe('with the scan worker (built package): results so far come from the worker', () => {
-  const built = builtPackage();
+  const pkg = builtPackage();
+  // The built package's interceptor, found as every copy of labelgate finds it: its one property.
+  const built = { ...pkg, interceptorMode: (res: http.ServerResponse) => String((res as unknown as Record<symbol, { mode?: string }>)[Symbol.for('labelgate.interceptor')]?.mode) };
+  const cursorModes: string[] = [];
   const dir = tempDir();
   const logs = captureLogs();
   let server: Running;
@@ -348,6 +375,25 @@ describe('with the scan worker (built package): results so far come from the wor
   beforeAll(async () => {
     const app = built.expressLib();
     app.use((labeling = built.express.expressLabeling({ labeler: built.index.createLabeler({ policy: testPolicy() }), logger: logs.logger, tempDir: dir.path, scanInWorker: true })));
+    // A generated export as a database cursor yields it: pages of rows, a turn of the loop every
+    // ten pages. After the decision the app must end up writing straight through ('tapped'), not
+    // into labelgate's queue for ever (Node's 'drain' events kept it filling, and the scan
+    // worker's backlog with it: 1 GB took 1 GB of memory).
+    app.get('/cursor.csv', (_req, res) => {
+      res.setHeader('content-type', 'text/csv');
+      let p = 0;
+      const page = () => {
+        while (p < 1500) {
+          const ok = res.write(p === 0 ? FIRST : plainRows(300_000 + p * 500, 500));
+          p++;
+          if (p > 20) cursorModes.push(built.interceptorMode(res));
+          if (!ok) return void res.once('drain', page);
+          if (p % 10 === 0) return void setImmediate(page);
+        }
+        res.end();
+      };
+      page();
+    });
     app.get('/sent-at-once.csv', (_req, res) => {
       res.type('csv').send(Buffer.from(BIG));
     });
@@ -366,6 +412,12 @@ describe('with the scan worker (built package): results so far come from the wor
     await labeling.close();
     dir.cleanup();
   });
+
+  it('a generated export decided early is written straight through after the decision', async () => {
+    const res = await request(server.port, '/cursor.csv');
+    expect(res.status).toBe(200);
+    expect(cursorModes.slice(-100)).toEqual(Array(100).fill('tapped'));
+  }, 30_000);
 
   it('res.send of a large body: labeled from a prefix scanned first, sent whole with its Content-Length, audited with the counts of all of it', async () => {
     const res = await request(server.port, '/sent-at-once.csv');
