@@ -180,6 +180,11 @@ function scanFailure(err: unknown): LabelgateError {
   return isLabelgateError(err) ? err : new LabelgateError('CLASSIFY_FAILED', 'classifying the rest of the download failed');
 }
 
+/** The audit's error for a scan that failed after the label was decided (the label stands). */
+export function scanFailureAudit(err: unknown): Pick<ResponsePlan['audit'], 'error'> {
+  return { error: auditError(scanFailure(err)) };
+}
+
 /**
  * The tap for the rest of a body after an early decision (Express): feeds the scanner, and never
  * throws into the app's `res.write` — a scanner that fails (a custom type over its time budget, a
@@ -216,7 +221,7 @@ export async function completeAfterTap<Ctx>(
   try {
     return await completeAudit(settings, decision, await scanner.end(), user);
   } catch (err) {
-    return { error: auditError(scanFailure(err)) };
+    return scanFailureAudit(err);
   }
 }
 

@@ -4,14 +4,14 @@
  */
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { LabelgateError, isLabelgateError } from '../errors.js';
+import { LabelgateError } from '../errors.js';
 import type { HttpSettings, ResolvedRoute } from './options.js';
 import type { ResponseInterceptor } from './intercept-express.js';
 import { abortedResult, failurePlan, labelCaptured, labeledPlan, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
-import { completeAfterTap, completeAudit, decideEarly, earlyDecisionPossible, EARLY_DECISION_FROM, nextAttemptAt, RETRY_AFTER_GROWTH, scanningTap, type EarlyDecision, type NoEarlyDecision } from './early-decision.js';
+import { completeAfterTap, completeAudit, decideEarly, scanFailureAudit, earlyDecisionPossible, EARLY_DECISION_FROM, nextAttemptAt, RETRY_AFTER_GROWTH, scanningTap, type EarlyDecision, type NoEarlyDecision } from './early-decision.js';
 import type { PassTap } from './intercept-types.js';
 import { resolveFailure } from './fail-mode.js';
-import { auditError, defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
+import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
 import type { ExpressRequest } from './express.js';
 
 /** The request a download belongs to (express.ts's per-request state). */
@@ -200,9 +200,14 @@ export class Download {
    * The app ended, and the body so far (a prefix of it) settles the label: send the complete body
    * labeled now; the audit gets the counts of the whole body when its scan is done.
    */
-  private async sendDecided(capture: Capture, decision: EarlyDecision): Promise<void> {
+  private async sendDecided(capture: Capture, decision: EarlyDecision): Promise<boolean> {
     const { spool } = capture;
-    await spool.seal();
+    try {
+      await spool.seal();
+    } catch {
+      // The temporary copy failed: the usual way reports it through the fail mode.
+      return false;
+    }
     const plan = labeledPlan(decision.outcome, this.info, this.route, spool.size, 'labeled', header(this.res, 'access-control-expose-headers'));
     plan.audit.settledAtBytes = decision.at;
     const completion = spool
@@ -212,8 +217,9 @@ export class Download {
         const results = spool.classificationResults();
         return results ? completeAudit(this.request.settings, decision, results, this.info.user) : {};
       })
-      .catch((err: unknown) => ({ error: auditError(isLabelgateError(err) ? err : new LabelgateError('CLASSIFY_FAILED', 'classifying the download failed')) }));
+      .catch(scanFailureAudit);
     await this.send(plan, false, completion);
+    return true;
   }
 
   /** Bytes of our own output for the captured part (the banner's prefix included). */
@@ -326,8 +332,7 @@ export class Download {
         decision = await this.decideEarly(undefined);
       }
       if (decision !== undefined && typeof decision !== 'string' && this.interceptor.current() === 'ended') {
-        await this.sendDecided(capture, decision);
-        return;
+        if (await this.sendDecided(capture, decision)) return;
       }
       const result = await labelCaptured(settings, route, capture, info, this.abort.signal, header(res, 'access-control-expose-headers'));
       if (result.outcome === 'aborted' || this.interceptor.current() === 'aborted') {
