@@ -12,92 +12,23 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ClassificationResult } from '../graph-types.js';
 import type { ScannerOptions } from '../classify/api.js';
 import { createScanner } from '../classify/index.js';
-import { LabelgateError, type LabelgateErrorCode } from '../errors.js';
+import { workerLost, type CaptureScanner, type FromWorker, type ToWorker } from './scan-protocol.js';
+import { RemoteScan } from './remote-scan.js';
 
-/** What the capture needs from a scanner: synchronous writes, a (possibly asynchronous) end. */
-export interface CaptureScanner {
-  /** The next chunk (a string is UTF-8). */
-  write(chunk: Buffer | string): void;
-  end(): ClassificationResult[] | Promise<ClassificationResult[]>;
-  /** The results of what has been scanned so far (the scan goes on). */
-  resultsSoFar(): Promise<ClassificationResult[]>;
-  /** Bytes written but not scanned yet. */
-  backlog(): number;
-  /** Call `listener` once the backlog is below the limit again. */
-  onceDrained(listener: () => void): void;
-  /** Stop scanning (abort); results are not needed any more. */
-  dispose(): void;
-}
-
-/** Backlog above which the capture applies backpressure. */
-export const SCAN_BACKLOG_LIMIT = 8 * 1024 * 1024;
-
-/**
- * Bytes collected before they are posted to the worker. Apps write reports in small pieces (a
- * page of rows, or a single row): a message and a copy per piece cost the event loop a message in
- * each direction per piece. Batches grow from `FIRST_SCAN_BATCH_BYTES` (a small download holds
- * little) to this; it also bounds the scan's tail: at most this much is left when the app ends.
- */
-export const SCAN_BATCH_BYTES = 256 * 1024;
-const FIRST_SCAN_BATCH_BYTES = 1024;
-/** Bytes posted to the worker and not scanned yet, at most (the rest waits, already copied, in order). */
-export const SCAN_IN_FLIGHT_BYTES = 1024 * 1024;
-
-export type ToWorker =
-  | { t: 'start'; id: number; options: ScannerOptions }
-  | { t: 'write'; id: number; chunk: Uint8Array }
-  | { t: 'end'; id: number }
-  | { t: 'peek'; id: number }
-  | { t: 'drop'; id: number };
-
-/** A LabelgateError as it crosses the worker boundary (its code and message carry no content). */
-export interface SerializedError {
-  code: string;
-  message: string;
-  detail?: Record<string, unknown> | undefined;
-}
-
-export type FromWorker =
-  | { t: 'ack'; id: number; bytes: number }
-  | { t: 'done'; id: number; results: ClassificationResult[] }
-  /** The answer to a `peek`: the results so far. */
-  | { t: 'partial'; id: number; results: ClassificationResult[] }
-  /** `error`: a LabelgateError of the scanner; otherwise only the name (a foreign message could quote content). */
-  | { t: 'error'; id: number; name: string; error?: SerializedError | undefined };
-
-function scanFailed(why: string): LabelgateError {
-  return new LabelgateError('CLASSIFY_FAILED', `classifying the download failed (${why})`);
-}
-
-/** Scans that failed because their worker went away (not because of the content). */
-const workerLosses = new WeakSet<object>();
-
-/** @internal exported for tests */
-export function workerLost(why: string): LabelgateError {
-  const err = scanFailed(why);
-  workerLosses.add(err);
-  return err;
-}
-
-/**
- * Did this scan fail only because its worker thread died or was stopped? Then the capture is
- * complete and can be classified inline instead (the download does not fail for it).
- */
-export function isWorkerLoss(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && workerLosses.has(err);
-}
-
-/** The worker's LabelgateError rebuilt with its code (CLASSIFY_BUDGET, INPUT_INVALID, …), so the fail mode and the audit see it. */
-export function rebuildError(error: SerializedError | undefined, name: string): LabelgateError {
-  if (!error || typeof error.code !== 'string' || !/^[A-Z][A-Z_]{0,39}$/.test(error.code) || typeof error.message !== 'string') {
-    return scanFailed(`the scanner raised ${name}`);
-  }
-  const detail = error.detail && typeof error.detail === 'object' ? error.detail : undefined;
-  return new LabelgateError(error.code as LabelgateErrorCode, error.message.slice(0, 1000), detail ? { detail } : undefined);
-}
+export {
+  SCAN_BACKLOG_LIMIT,
+  SCAN_BATCH_BYTES,
+  SCAN_IN_FLIGHT_BYTES,
+  isWorkerLoss,
+  rebuildError,
+  workerLost,
+  type CaptureScanner,
+  type FromWorker,
+  type SerializedError,
+  type ToWorker,
+} from './scan-protocol.js';
 
 /** A scanner running inline (the fallback). */
 function inlineScanner(options: ScannerOptions): CaptureScanner {
@@ -118,175 +49,6 @@ function inlineScanner(options: ScannerOptions): CaptureScanner {
   };
 }
 
-class RemoteScan implements CaptureScanner {
-  /** Bytes written and not acknowledged by the worker (including the batch not posted yet). */
-  pending = 0;
-  private batch: Buffer | undefined;
-  private batched = 0;
-  private batchSize = FIRST_SCAN_BATCH_BYTES / 2;
-  failure: LabelgateError | undefined;
-  private waiters: (() => void)[] = [];
-  private settle: { resolve: (r: ClassificationResult[]) => void; reject: (e: Error) => void } | undefined;
-  /** Outstanding `resultsSoFar` calls, answered in order (the worker handles messages in order). */
-  private peeks: { resolve: (r: ClassificationResult[]) => void; reject: (e: Error) => void }[] = [];
-  private closed = false;
-  /** Full batches not posted yet, and bytes posted but not acknowledged. */
-  private queued: Buffer[] = [];
-  private inFlight = 0;
-
-  constructor(
-    private readonly pool: ScanPool,
-    readonly worker: Worker,
-    readonly id: number,
-  ) {}
-
-  write(input: Buffer | string): void {
-    if (this.closed || this.failure || input.length === 0) return;
-    let chunk: Buffer;
-    if (typeof input === 'string') {
-      const n = Buffer.byteLength(input);
-      if (this.batch !== undefined && this.batch.length - this.batched >= n) {
-        // A row written as a string: encoded straight into the batch.
-        this.batch.write(input, this.batched);
-        this.batched += n;
-        this.pending += n;
-        if (this.batched === this.batch.length) this.flush();
-        return;
-      }
-      chunk = Buffer.from(input, 'utf8');
-    } else chunk = input;
-    this.pending += chunk.length;
-    // Copy into the batch (a Buffer may be a view on a much larger ArrayBuffer, and the app may
-    // reuse it); a full batch is transferred, not copied again.
-    let from = 0;
-    while (from < chunk.length) {
-      if (this.batch === undefined) {
-        this.batchSize = Math.min(SCAN_BATCH_BYTES, this.batchSize * 2);
-        // Its own (unpooled, uninitialized) memory: only the filled part is ever posted.
-        this.batch = Buffer.allocUnsafeSlow(Math.max(this.batchSize, Math.min(SCAN_BATCH_BYTES, chunk.length - from)));
-      }
-      const n = Math.min(chunk.length - from, this.batch.length - this.batched);
-      this.batch.set(chunk.subarray(from, from + n), this.batched);
-      this.batched += n;
-      from += n;
-      if (this.batched === this.batch.length) this.flush();
-    }
-  }
-
-  /** Hand the collected bytes on (posted as soon as fewer than SCAN_IN_FLIGHT_BYTES are with the worker). */
-  private flush(): void {
-    const batch = this.batch;
-    if (!batch || this.batched === 0) return;
-    // A view on the filled part; its memory is transferred whole (not copied).
-    this.queued.push(batch.subarray(0, this.batched));
-    this.batch = undefined;
-    this.batched = 0;
-    this.post();
-  }
-
-  /**
-   * Post queued batches while the worker has less than SCAN_IN_FLIGHT_BYTES to scan. A large body
-   * written at once (`res.send(buffer)`) is not put in the worker's queue whole: a `peek` asked
-   * meanwhile is then answered after at most that much scanning, not after the whole body.
-   */
-  private post(all = false): void {
-    while (this.queued.length > 0 && (all || this.inFlight < SCAN_IN_FLIGHT_BYTES)) {
-      const bytes = this.queued.shift()!;
-      this.inFlight += bytes.length;
-      this.worker.postMessage({ t: 'write', id: this.id, chunk: bytes } satisfies ToWorker, [bytes.buffer as ArrayBuffer]);
-    }
-  }
-
-  end(): Promise<ClassificationResult[]> {
-    if (this.failure) return Promise.reject(this.failure);
-    this.flush();
-    this.post(true);
-    this.closed = true;
-    return new Promise((resolve, reject) => {
-      this.settle = { resolve, reject };
-      this.worker.postMessage({ t: 'end', id: this.id } satisfies ToWorker);
-    });
-  }
-
-  resultsSoFar(): Promise<ClassificationResult[]> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.closed) return Promise.reject(new LabelgateError('ABORTED', 'the scan has ended'));
-    // The batch being filled joins the queue; the peek goes out now, behind what is posted (at most
-    // SCAN_IN_FLIGHT_BYTES): its answer covers a prefix of what was written, soon.
-    this.flush();
-    return new Promise((resolve, reject) => {
-      this.peeks.push({ resolve, reject });
-      this.worker.postMessage({ t: 'peek', id: this.id } satisfies ToWorker);
-    });
-  }
-
-  private rejectPeeks(err: Error): void {
-    const peeks = this.peeks;
-    this.peeks = [];
-    for (const p of peeks) p.reject(err);
-  }
-
-  backlog(): number {
-    return this.failure ? 0 : this.pending;
-  }
-
-  onceDrained(listener: () => void): void {
-    if (this.backlog() <= SCAN_BACKLOG_LIMIT) process.nextTick(listener);
-    else this.waiters.push(listener);
-  }
-
-  dispose(): void {
-    this.batch = undefined;
-    this.batched = 0;
-    this.queued = [];
-    if (this.closed && !this.settle) return;
-    this.closed = true;
-    this.worker.postMessage({ t: 'drop', id: this.id } satisfies ToWorker);
-    this.pool.forget(this.id);
-    // A capture waiting for results must not wait forever.
-    const dropped = new LabelgateError('ABORTED', 'the scan was dropped (client went away)');
-    this.settle?.reject(dropped);
-    this.settle = undefined;
-    this.rejectPeeks(dropped);
-    this.release();
-  }
-
-  /** From the worker. */
-  receive(msg: FromWorker): void {
-    if (msg.t === 'ack') {
-      this.pending -= msg.bytes;
-      this.inFlight -= msg.bytes;
-      this.post();
-      if (this.pending <= SCAN_BACKLOG_LIMIT) this.release();
-    } else if (msg.t === 'partial') {
-      this.peeks.shift()?.resolve(msg.results);
-    } else if (msg.t === 'done') {
-      this.pool.forget(this.id);
-      this.settle?.resolve(msg.results);
-      this.settle = undefined;
-    } else {
-      this.fail(rebuildError(msg.error, msg.name));
-    }
-  }
-
-  fail(err: LabelgateError): void {
-    if (this.failure) return;
-    this.failure = err;
-    this.batch = undefined;
-    this.queued = [];
-    this.pool.forget(this.id);
-    this.settle?.reject(err);
-    this.settle = undefined;
-    this.rejectPeeks(err);
-    this.release();
-  }
-
-  private release(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
-  }
-}
 
 /**
  * A worker for `file`. It inherits the process's Node options, except when they include
