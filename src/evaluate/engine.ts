@@ -69,7 +69,7 @@ export interface EvaluationEngine {
    * policy's rules are monotone (no condition has a `maxCount`: more matches can only satisfy more
    * rules). The label these results get is the highest the content could ever get, so content
    * whose results so far already get the same label needs no further reading to be labeled
-   * (`isLabelSettled`). Optional: an engine that cannot see its rules (Graph evaluates them in the
+   * (`settledLabel`, pipeline/settle.ts). Optional: an engine that cannot see its rules (Graph evaluates them in the
    * service) leaves it out, and its downloads are always read to the end.
    */
   ceilingResults?(): readonly ClassificationResult[] | undefined;

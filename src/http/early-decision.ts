@@ -3,7 +3,7 @@
  * which for a large export means the client waits for all of it (and a proxy may time out) and
  * the body is held in memory or on disk. The label of a growing body is often certain long before
  * its end: the route fixes it, or what has been classified already gets the highest label the
- * policy could give (`isLabelSettled`). Then the download is labeled with what was captured, and
+ * policy could give (`settledLabel`). Then the download is labeled with what was captured, and
  * the rest streams as the app writes it, scanned on the way for the audit's counts.
  *
  * Only for text formats selected by their declared media type (no content can change the

@@ -188,7 +188,7 @@ export class ResponseInterceptor implements HookTarget {
 
   /** @internal */
   endCall(res: ServerResponse, chunk: unknown, encoding: unknown, callback: unknown): unknown {
-    if (this.mode === 'tapped' && (typeof chunk === 'string' || chunk instanceof Uint8Array)) {
+    if (this.mode === 'tapped' && !res.writableEnded && (typeof chunk === 'string' || chunk instanceof Uint8Array)) {
       if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
       const buffer = toBuffer(chunk, encoding as BufferEncoding | undefined);
       this.tap!.bytes += buffer.length;

@@ -12,15 +12,6 @@ import type { ClassificationResult, ContentInfo } from '../graph-types.js';
 import type { EvaluationContext, EvaluationEngine } from '../evaluate/engine.js';
 import { planActions } from '../evaluate/plan.js';
 
-export async function isLabelSettled(
-  engine: EvaluationEngine,
-  contentInfo: ContentInfo,
-  resultsSoFar: readonly ClassificationResult[],
-  ctx?: EvaluationContext,
-): Promise<boolean> {
-  return (await settledLabel(engine, contentInfo, resultsSoFar, ctx)) !== undefined;
-}
-
 /**
  * The label the engine's evaluation gives the document (its id, or null for none) when the
  * results so far settle it; undefined when more content could still change it.

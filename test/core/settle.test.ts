@@ -7,7 +7,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LocalEngine, SIT, loadPolicySync, type ClassificationResult, type ContentInfo } from '../../src/index.js';
 import { DEFAULT_POLICY } from '../../src/policy/default-policy.js';
-import { isLabelSettled } from '../../src/pipeline/settle.js';
+import { settledLabel } from '../../src/pipeline/settle.js';
+
+const isLabelSettled = async (...args: Parameters<typeof settledLabel>) => (await settledLabel(...args)) !== undefined;
 import { planActions } from '../../src/evaluate/plan.js';
 import { testPolicy } from '../helpers/policies.js';
 
@@ -26,7 +28,7 @@ async function labelOf(engine: LocalEngine, results: ClassificationResult[]): Pr
 describe.each([
   ['the embedded default policy', DEFAULT_POLICY],
   ['a test policy', testPolicy()],
-])('isLabelSettled with %s', (_name, input) => {
+])('settledLabel with %s', (_name, input) => {
   const engine = new LocalEngine(loadPolicySync(input));
 
   it('a settled label is the label of every continuation', async () => {
