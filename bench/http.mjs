@@ -3,7 +3,7 @@
 //
 //   npm run build && node bench/http.mjs
 //
-// Environment: BENCH_CSV_MB (10), BENCH_ROUNDS (21), BENCH_JSON_BATCHES (15), BENCH_JSON_BATCH (1000),
+// Environment: BENCH_CSV_MB (10), BENCH_ROUNDS (21), BENCH_JSON_ROUNDS (15), BENCH_JSON_BATCH (1000),
 // BENCH_EXPORT_MB (1024; 0 skips the big-export memory runs).
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ import express from 'express';
 import { expressLabeling } from '../dist/express.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
-const JSON_BATCHES = Number(process.env.BENCH_JSON_BATCHES ?? 15);
+const JSON_ROUNDS = Number(process.env.BENCH_JSON_ROUNDS ?? 15);
 const JSON_BATCH = Number(process.env.BENCH_JSON_BATCH ?? 1000);
 const EXPORT_MB = Number(process.env.BENCH_EXPORT_MB ?? 1024);
 
@@ -89,6 +89,7 @@ function passThroughCost(responseHooks) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const quartiles = (xs) => { const s = [...xs].sort((a, b) => a - b); return [s[Math.floor(s.length / 4)], s[Math.floor((3 * s.length) / 4)]]; };
 const fmt = (n, d = 1) => n.toFixed(d);
 
 async function compare(path, rounds) {
@@ -137,35 +138,49 @@ async function startOne(name) {
 }
 
 /**
- * Per request: wall-clock ms (client side) and server CPU µs, in rotating batches over the plain
- * app, the labeled app, an app with one no-op middleware (the cost of any extra layer) and the
- * labeled app with `routesOnly` (report routes marked with labelRoute; others not intercepted).
- * Each app runs in a server process of its own. BENCH_AA=1 puts the plain app on every side: the
- * noise floor of this measurement here.
+ * Per request: wall-clock ms (client side) and server CPU µs of the plain app, the labeled app, an
+ * app with one no-op middleware (the cost of any extra layer), the labeled app with `routesOnly`
+ * (report routes marked with labelRoute; others not intercepted) and the plain app again (the A/A
+ * line: this measurement's noise floor here). Each app runs in a server process of its own, and
+ * every round starts fresh processes: a process keeps its own luck for life (JIT decisions, memory
+ * layout) — two processes of the same plain app differed by up to 15 % for as long as they ran —
+ * so only new processes per round turn that into noise the median over rounds removes.
+ * BENCH_AA=1 puts the plain app on every side.
  */
 async function compareBatches(path) {
-  const names = process.env.BENCH_AA === '1' ? ['plain', 'plain', 'plain', 'plain'] : ['plain', 'labeled', 'noop', 'routesOnly'];
-  const sides = await Promise.all(names.map(startOne));
-  const wall = [[], [], [], []];
-  const cpu = [[], [], [], []];
-  const batch = async (side) => {
-    const { proc, port } = sides[side];
+  const names = process.env.BENCH_AA === '1' ? ['plain', 'plain', 'plain', 'plain', 'plain'] : ['plain', 'labeled', 'noop', 'routesOnly', 'plain'];
+  const wall = names.map(() => []);
+  const cpu = names.map(() => []);
+  const batch = async ({ proc, port }, n) => {
     const cpuStart = await serverCpu(proc);
     const start = process.hrtime.bigint();
-    for (let i = 0; i < JSON_BATCH; i++) await get(port, path);
-    wall[side].push(Number(process.hrtime.bigint() - start) / 1e6 / JSON_BATCH);
-    cpu[side].push(((await serverCpu(proc)) - cpuStart) / JSON_BATCH);
+    for (let i = 0; i < n; i++) await get(port, path);
+    return { wall: Number(process.hrtime.bigint() - start) / 1e6 / n, cpu: ((await serverCpu(proc)) - cpuStart) / n };
   };
-  // Warm-up: every app well past V8's optimizing tiers.
-  for (let i = 0; i < 5; i++) for (const side of [0, 1, 2, 3]) await batch(side);
-  for (const list of [...wall, ...cpu]) list.length = 0;
-  for (let i = 0; i < JSON_BATCHES; i++) for (let k = 0; k < 4; k++) await batch((i + k) % 4);
-  for (const { proc } of sides) proc.send({ cmd: 'exit' });
-  // Ratios per round (the four batches of a round run back to back), then their median: drift
-  // and load from other jobs between rounds cancel out.
-  const paired = (xs) => xs.map((side) => median(side.map((v, i) => v / xs[0][i])));
-  if (process.env.BENCH_DEBUG) for (const side of wall) console.log(side.map((v, i) => (v / wall[0][i]).toFixed(2)).join(" "));
-  return { wall: wall.map(median), cpu: cpu.map(median), wallRatio: paired(wall), cpuRatio: paired(cpu) };
+  for (let round = 0; round < JSON_ROUNDS; round++) {
+    const sides = await Promise.all(names.map(startOne));
+    // Warm-up: every app well past V8's optimizing tiers.
+    for (const side of sides) await batch(side, 4 * JSON_BATCH);
+    const w = names.map(() => 0);
+    const c = names.map(() => 0);
+    // Two batches per side, in one order and then the other, so drift within the round cancels.
+    for (const order of [sides.map((_, i) => i), sides.map((_, i) => sides.length - 1 - i)]) {
+      for (const i of order) {
+        const b = await batch(sides[i], JSON_BATCH);
+        w[i] += b.wall / 2;
+        c[i] += b.cpu / 2;
+      }
+    }
+    for (let i = 0; i < names.length; i++) {
+      wall[i].push(w[i]);
+      cpu[i].push(c[i]);
+    }
+    for (const { proc } of sides) proc.send({ cmd: 'exit' });
+  }
+  // Ratios per round (each round's apps ran back to back), then their median and quartiles.
+  const ratios = (xs) => xs.map((side) => side.map((v, i) => v / xs[0][i]));
+  if (process.env.BENCH_DEBUG) for (const side of ratios(wall)) console.log(side.map((v) => v.toFixed(2)).join(' '));
+  return { wall: wall.map(median), cpu: cpu.map(median), wallRatio: ratios(wall).map(median), cpuRatio: ratios(cpu).map(median), wallIqr: ratios(wall).map(quartiles) };
 }
 
 async function memory(port, path) {
@@ -181,17 +196,24 @@ console.log(`HTTP middleware benchmark — Node ${process.version}, ${cpus().len
 
 const json = await compareBatches('/api/order');
 const r3 = (x) => fmt(x, 3);
+const iqr = (i) => `${r3(json.wallIqr[i][0])}–${r3(json.wallIqr[i][1])}`;
 console.log(
-  `small JSON (non-report): without ${fmt(json.wall[0] * 1000, 0)} µs, with ${fmt(json.wall[1] * 1000, 0)} µs per request → ratio ${r3(json.wallRatio[1])} (goal ≤ 1.05); ` +
+  `small JSON (non-report): without ${fmt(json.wall[0] * 1000, 0)} µs, with ${fmt(json.wall[1] * 1000, 0)} µs per request → ratio ${r3(json.wallRatio[1])} (goal ≤ 1.05; quartiles ${iqr(1)}); ` +
     `server CPU ${fmt(json.cpu[0], 1)} → ${fmt(json.cpu[1], 1)} µs/request (ratio ${r3(json.cpuRatio[1])})`,
 );
 console.log(
-  `  any one no-op middleware: ${fmt(json.wall[2] * 1000, 0)} µs (ratio ${r3(json.wallRatio[2])}), server CPU ${fmt(json.cpu[2], 1)} µs (ratio ${r3(json.cpuRatio[2])})`,
+  `  any one no-op middleware: ${fmt(json.wall[2] * 1000, 0)} µs (ratio ${r3(json.wallRatio[2])}, quartiles ${iqr(2)}), server CPU ${fmt(json.cpu[2], 1)} µs (ratio ${r3(json.cpuRatio[2])})`,
 );
 console.log(
-  `  labelgate with routesOnly (reports marked by labelRoute): ${fmt(json.wall[3] * 1000, 0)} µs (ratio ${r3(json.wallRatio[3])}), server CPU ${fmt(json.cpu[3], 1)} µs (ratio ${r3(json.cpuRatio[3])})`,
+  `  labelgate with routesOnly (reports marked by labelRoute): ${fmt(json.wall[3] * 1000, 0)} µs (ratio ${r3(json.wallRatio[3])}, quartiles ${iqr(3)}), server CPU ${fmt(json.cpu[3], 1)} µs (ratio ${r3(json.cpuRatio[3])})`,
 );
-console.log('  (ratios: median over rounds of each round\'s ratio to the plain app; each app in a server process of its own' + (PIN ? ', servers pinned to one core and the client to another)' : ')'));
+console.log(
+  `  the plain app again in other processes (A/A, the noise floor): ratio ${r3(json.wallRatio[4])} (quartiles ${iqr(4)}), server CPU ratio ${r3(json.cpuRatio[4])}`,
+);
+console.log(
+  `  (ratios: median over ${JSON_ROUNDS} rounds of each round's ratio to the plain app; fresh server processes every round, one per app` +
+    (PIN ? ', pinned to one core and the client to another)' : ')'),
+);
 console.log(
   `  labelgate's own work on a pass-through response (in-process, Express prototypes, no network): ${fmt(passThroughCost('auto'), 2)} µs hooked through the prototype layer, ` +
     `${fmt(passThroughCost('per-response'), 2)} µs with own-property wrappers`,
