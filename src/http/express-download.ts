@@ -11,6 +11,7 @@ import { abortedResult, failurePlan, labelCaptured, labeledPlan, startCapture, t
 import { completeAfterTap, completeAudit, decideEarly, scanFailureAudit, earlyDecisionPossible, EARLY_DECISION_FROM, nextAttemptAt, RETRY_AFTER_GROWTH, scanningTap, type EarlyDecision, type NoEarlyDecision } from './early-decision.js';
 import type { PassTap } from './intercept-types.js';
 import { resolveFailure } from './fail-mode.js';
+import { whenResponseEnds } from './output-meter.js';
 import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
 import type { ExpressRequest } from './express.js';
 
@@ -177,17 +178,7 @@ export class Download {
         const patch = await completeAfterTap(this.request.settings, decision, scanner, tap.failure, this.info.user);
         this.audit({ ...plan, audit: { ...plan.audit, ...patch, bytesIn: bytesIn() } }, res.statusCode, sent + tap.bytes);
       };
-      if (res.writableFinished) void complete(true);
-      else {
-        let once = false;
-        const settle = () => {
-          if (once) return;
-          once = true;
-          void complete(res.writableFinished);
-        };
-        res.once('finish', settle);
-        res.once('close', settle);
-      }
+      whenResponseEnds(res, (delivered) => void complete(delivered));
     } catch {
       scanner?.dispose();
       res.destroy();
@@ -259,12 +250,16 @@ export class Download {
       inMemory: plan.body.kind !== 'captured' || this.capture?.spool.location === 'memory',
     });
     if (interceptor.current() === 'aborted') return;
-    if (continueWithApp && interceptor.current() === 'tapped') {
-      // Audit when the rest is done.
-      // Cut off by the client: what Node wrote out, not what the app handed over.
-      const done = () => this.audit(plan, res.statusCode, res.writableFinished ? bytes + tap.bytes : interceptor.writtenOut);
-      res.once('finish', done);
-      res.once('close', done);
+    if (continueWithApp) {
+      // Audit when the rest is done (also when the app ended while we sent: its last writes may
+      // still be waiting for the client). Cut off by the client: aborted (with the label, if one
+      // went out), counting what Node wrote out, not what the app handed over.
+      whenResponseEnds(res, (delivered) => {
+        // The app's bytes: captured before the failure, queued meanwhile, and passed through.
+        const bytesIn = plan.audit.bytesIn + interceptor.queuedBytes + tap.bytes;
+        if (delivered) this.audit({ ...plan, audit: { ...plan.audit, bytesIn } }, res.statusCode, bytes + tap.bytes);
+        else this.audit({ ...plan, audit: { ...plan.audit, outcome: 'aborted', bytesIn } }, undefined, interceptor.writtenOut);
+      });
       return;
     }
     const status = res.statusCode;
@@ -350,13 +345,15 @@ export class Download {
 
   aborted(): void {
     this.abort.abort();
+    // The app's bytes: captured, queued while we sent (or held), and tapped.
+    const queued = this.interceptor.queuedBytes;
     // Also a download that was failing (a 206, a compressed body) before anything was captured:
     // every in-scope download gets its one audit event. One that was sent its label early says so.
     const decided = this.decided;
     if (decided) {
-      const bytesIn = (this.capture?.spool.size ?? 0) + (this.interceptor.tap?.bytes ?? 0);
+      const bytesIn = (this.capture?.spool.size ?? 0) + (this.interceptor.tap?.bytes ?? 0) + queued;
       this.audit({ ...decided, audit: { ...decided.audit, outcome: 'aborted', bytesIn } }, undefined, this.interceptor.writtenOut);
-    } else this.audit(abortedResult(this.info, this.route, this.capture?.spool.size ?? 0), undefined, 0);
+    } else this.audit(abortedResult(this.info, this.route, (this.capture?.spool.size ?? 0) + queued), undefined, 0);
     this.dispose();
   }
 }

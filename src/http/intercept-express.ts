@@ -51,6 +51,8 @@ export class ResponseInterceptor implements HookTarget {
   readonly handlers: InterceptHandlers;
   private sink: CaptureSink | undefined;
   private queue: { chunk: Buffer; callback: Callback | undefined }[] = NO_QUEUE;
+  /** The app's bytes that went through the queue (held, or written while we sent): neither captured nor tapped. */
+  queuedBytes = 0;
   private appEnded = false;
   private appEndCallback: Callback | undefined;
   private owedDrain = false;
@@ -212,6 +214,7 @@ export class ResponseInterceptor implements HookTarget {
   private enqueue(item: { chunk: Buffer; callback: Callback | undefined }): void {
     if (this.queue === NO_QUEUE) this.queue = [];
     this.queue.push(item);
+    this.queuedBytes += item.chunk.length;
   }
 
   /** Is the response intercepted (by this or another copy of labelgate)? A deferral is not. */

@@ -41,3 +41,17 @@ export async function* rest(iterator: AsyncIterator<unknown>): AsyncGenerator<Bu
     yield asChunk(value);
   }
 }
+
+/**
+ * Koa pipes our body to the response, and what the pipe has handed over is all labelgate can count
+ * there. In pieces of at most 64 KiB, the pipe's backpressure keeps "handed over" within a piece
+ * and Node's buffer of "written out": a hang-up mid-body is seen as one, not as a delivery of a
+ * chunk that was handed over whole (a body captured in one piece is one chunk).
+ */
+export const PIPE_PIECE = 64 * 1024;
+export async function* inPieces(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    if (chunk.length <= PIPE_PIECE) yield chunk;
+    else for (let at = 0; at < chunk.length; at += PIPE_PIECE) yield chunk.subarray(at, at + PIPE_PIECE);
+  }
+}

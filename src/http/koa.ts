@@ -33,7 +33,8 @@ import { decideScope, scopeHasExtension } from './scope.js';
 import { guardRequest, headOfLabeled, ifNoneMatchOf, isFresh, restoreGuarded, type GuardedHeaders } from './conditional.js';
 import { abortedResult, failurePlan, labelCaptured, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
 import { resolveFailure } from './fail-mode.js';
-import { asChunk, bodyIterator, concat, rest } from './koa-body.js';
+import { whenResponseEnds } from './output-meter.js';
+import { asChunk, bodyIterator, concat, inPieces, rest } from './koa-body.js';
 import { closerFor } from './close.js';
 import { ROUTE_PROTOCOL_VERSION, refineTarget, routeOptionsFor, routeTargetOf, setRouteTarget, type RouteTarget } from './route-target.js';
 import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
@@ -165,17 +166,18 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
   let applied: ResponsePlan | undefined;
   let sent = 0;
   /**
-   * Everything is with Node: ended, or every byte of the declared Content-Length written. A client
-   * that has read it all may hang up before the pipe calls end(): delivered, not aborted.
+   * A streamed body whose declared Content-Length our pipe has handed over in full: a client that
+   * has read it all may hang up before the pipe calls end(): delivered, not aborted. Anything else
+   * closed before 'finish' was not all written out: an in-memory body is one `end(bytes)`, and
+   * `writableEnded` says only that it was handed over, not that the client got it.
    */
   const delivered = () => {
-    if (!applied || !res.headersSent) return false;
-    if (res.writableEnded) return true;
+    if (!applied || applied.body.kind !== 'captured' || !res.headersSent) return false;
     const declared = Number(res.getHeader('content-length'));
     return Number.isSafeInteger(declared) && sent >= declared;
   };
-  const onClose = () => {
-    if (res.writableFinished) return;
+  /** The client went away before Node wrote everything out. */
+  const cutOff = () => {
     if (delivered()) {
       audit(applied!, ctx.status, applied!.length);
       return;
@@ -188,6 +190,9 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
     else audit(abortedResult(info, route, capture?.spool.size ?? 0), undefined, 0);
     dispose();
   };
+  const onClose = () => {
+    if (!res.writableFinished) cutOff();
+  };
   res.once('close', onClose);
   const expose = header(res, 'access-control-expose-headers');
   const originalLength = header(res, 'content-length');
@@ -198,7 +203,7 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
     if (plan.body.kind === 'none') ctx.body = null;
     else if (plan.body.kind === 'bytes') ctx.body = plan.body.bytes;
     else if (body) {
-      const stream = Readable.from(body, { objectMode: false });
+      const stream = Readable.from(inPieces(body), { objectMode: false });
       stream.once('close', dispose);
       // Counted from Koa's pipe on: a 'data' listener added earlier would start the flow too soon.
       res.once('pipe', (src) => {
@@ -210,12 +215,13 @@ async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaCon
     for (const [k, v] of Object.entries(plan.setHeaders)) ctx.set(k, v);
     if (plan.body.kind === 'none' && plan.status === 304) ctx.status = 304;
     applied = plan;
-    const finished = () => {
-      res.off('close', onClose);
-      if (finalAudit) audit({ ...plan, audit: finalAudit() }, ctx.status, sent);
+    // From here on, the end of the response decides (see whenResponseEnds for Node's 'finish').
+    res.off('close', onClose);
+    whenResponseEnds(res, (delivered) => {
+      if (!delivered) cutOff();
+      else if (finalAudit) audit({ ...plan, audit: finalAudit() }, ctx.status, sent);
       else audit(plan, ctx.status, plan.length);
-    };
-    res.once('finish', finished);
+    });
   };
 
   /** Before or during capture: the body is incomplete, so headers-only for open/label. */

@@ -64,3 +64,28 @@ export class OutputMeter {
     });
   }
 }
+
+/**
+ * Calls `done` once, when the response has ended: `true` when Node wrote all of it out, `false`
+ * when the client went away first. Node emits 'finish' also for a response whose socket was
+ * destroyed under writes it then dropped (a client that stopped reading and hung up after the app
+ * called end()), so 'finish' on a destroyed socket is a cut-off too. A client that hangs up after
+ * the last write was taken is a delivery (Node detaches the socket on 'finish': it is looked at
+ * as it was when this was called).
+ */
+export function whenResponseEnds(res: ServerResponse, done: (delivered: boolean) => void): void {
+  if (res.writableFinished) {
+    done(true);
+    return;
+  }
+  const socket = res.socket;
+  const end = (delivered: boolean) => {
+    res.off('finish', onFinish);
+    res.off('close', onClose);
+    done(delivered);
+  };
+  const onFinish = () => end(socket?.destroyed !== true);
+  const onClose = () => end(false);
+  res.once('finish', onFinish);
+  res.once('close', onClose);
+}

@@ -306,3 +306,49 @@ export function builtPackage(): { express: typeof import('../../src/http/express
     expressLib: require('express') as typeof express5,
   };
 }
+
+/**
+ * Serve on a Unix socket. Its buffers hold ~200 KB, where loopback TCP here takes tens of MB:
+ * a client that stops reading leaves a multi-MB body unwritten, as a slow network would.
+ */
+export function listenUnix(handler: http.RequestListener): Promise<{ socketPath: string; close: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'labelgate-sock-'));
+  const socketPath = join(dir, 'http.sock');
+  const server = http.createServer(handler);
+  return new Promise((resolve) => {
+    server.listen(socketPath, () =>
+      resolve({
+        socketPath,
+        close: () =>
+          new Promise<void>((r) => {
+            server.closeAllConnections();
+            server.close(() => {
+              rmSync(dir, { recursive: true, force: true });
+              r();
+            });
+          }),
+      }),
+    );
+  });
+}
+
+/**
+ * GET `path` over the Unix socket, read the first chunk, stop reading, and hang up after `stallMs`.
+ * Resolves with the response headers and whether the body ended (it should not have).
+ */
+export function stallThenHangUp(socketPath: string, path: string, stallMs = 200): Promise<{ headers: http.IncomingHttpHeaders; ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    let ended = false;
+    const req = http.get({ socketPath, path, agent: false }, (res) => {
+      res.on('end', () => (ended = true));
+      res.once('data', () => {
+        res.pause();
+        setTimeout(() => {
+          req.destroy();
+          resolve({ headers: res.headers, ended });
+        }, stallMs);
+      });
+    });
+    req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+  });
+}

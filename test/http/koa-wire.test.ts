@@ -7,7 +7,7 @@ import Koa from 'koa';
 import { koaLabeling } from '../../src/http/koa.js';
 import request from 'supertest';
 import { Readable } from 'node:stream';
-import { captureLogs, customersCsv, get, listen, readAllThenHangUp, tempDir, testLabeler, waitFor } from './helpers.js';
+import { captureLogs, customersCsv, get, listen, listenUnix, readAllThenHangUp, stallThenHangUp, tempDir, testLabeler, waitFor } from './helpers.js';
 
 const CSV = customersCsv(400, { cards: 2 });
 
@@ -32,6 +32,56 @@ describe('Koa: delivery, HEAD, caching', () => {
       await waitFor(() => logs.events().length === rounds, 3000, 'audit events');
       expect(logs.events().map((e) => (e.labelgate as { outcome: string }).outcome)).toEqual(Array(rounds).fill('labeled'));
       expect(logs.events().map((e) => (e.labelgate as { bytesOut: number }).bytesOut)).toEqual(Array(rounds).fill(Buffer.byteLength(CSV)));
+      await waitFor(() => dir.files().length === 0, 3000, 'temp files removed');
+    } finally {
+      await server.close();
+      dir.cleanup();
+    }
+  });
+
+  it('the same with a labeled body kept in memory (one end(bytes)): labeled, not aborted', async () => {
+    const logs = captureLogs();
+    const app = new Koa();
+    app.use(koaLabeling({ labeler: testLabeler(), logger: logs.logger }));
+    app.use((ctx) => {
+      ctx.type = 'text/csv';
+      ctx.body = CSV;
+    });
+    const server = await listen(app.callback());
+    const rounds = 30;
+    try {
+      for (let i = 0; i < rounds; i++) expect(await readAllThenHangUp(server.port, '/r.csv')).toBe(Buffer.byteLength(CSV));
+      await waitFor(() => logs.events().length === rounds, 3000, 'audit events');
+      expect(logs.events().map((e) => (e.labelgate as { outcome: string }).outcome)).toEqual(Array(rounds).fill('labeled'));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it.each([
+    ['kept in memory (one end(bytes))', { earlyDecision: false }],
+    ['streamed from its temp file', { earlyDecision: false, memoryBytes: 64 * 1024 }],
+    ['with early decisions on', {}],
+  ])('a client that stops reading a large labeled body (%s) and hangs up: aborted, with its label', async (_name, options) => {
+    const logs = captureLogs();
+    const dir = tempDir();
+    const app = new Koa();
+    const big = customersCsv(100_000, { cards: 3 });
+    app.use(koaLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, ...options }));
+    app.use((ctx) => {
+      ctx.type = 'text/csv';
+      ctx.body = big;
+    });
+    const server = await listenUnix(app.callback());
+    try {
+      const { headers, ended } = await stallThenHangUp(server.socketPath, '/r.csv');
+      expect(headers['sensitivity-label']).toBeDefined();
+      expect(ended).toBe(false);
+      await waitFor(() => logs.events().length === 1, 3000, 'audit event');
+      const event = logs.events()[0]!.labelgate as { outcome: string; labelName?: string; bytesOut: number };
+      expect(event.outcome).toBe('aborted');
+      expect(event.labelName).toBe('Confidential');
+      expect(event.bytesOut).toBeLessThan(Buffer.byteLength(big));
       await waitFor(() => dir.files().length === 0, 3000, 'temp files removed');
     } finally {
       await server.close();
