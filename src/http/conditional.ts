@@ -20,7 +20,14 @@
  *   Responses that turn out to be out of scope get Express's own 304 decision back (`isFresh`).
  */
 import { createHash } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+
+/** A response header as one string (a list joined as Node would send it). */
+export function header(res: ServerResponse, name: string): string | undefined {
+  const v = res.getHeader(name);
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v.join(', ') : String(v);
+}
 
 /** Request headers removed before the handler runs, kept for later evaluation. */
 export interface GuardedHeaders {

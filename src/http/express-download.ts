@@ -12,6 +12,7 @@ import { completeAfterTap, completeAudit, decideEarly, scanFailureAudit, earlyDe
 import type { PassTap } from './intercept-types.js';
 import { resolveFailure } from './fail-mode.js';
 import { whenResponseEnds } from './output-meter.js';
+import { header } from './conditional.js';
 import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
 import type { ExpressRequest } from './express.js';
 
@@ -21,12 +22,6 @@ export interface DownloadOwner {
   readonly res: ServerResponse;
   readonly settings: HttpSettings<ExpressRequest>;
   readonly interceptor: ResponseInterceptor;
-}
-
-export function header(res: ServerResponse, name: string): string | undefined {
-  const v = res.getHeader(name);
-  if (v === undefined) return undefined;
-  return Array.isArray(v) ? v.join(', ') : String(v);
 }
 
 export function applyPlanHeaders(plan: Pick<ResponsePlan, 'removeHeaders' | 'setHeaders'>, res: ServerResponse): void {

@@ -10,6 +10,7 @@
  * path, the Content-Disposition `res.download` passes along, and a Content-Type already set.
  */
 import type { ServerResponse } from 'node:http';
+import { header } from './conditional.js';
 
 /** Would a 200 for this file be labeled? (`path` = file path, `disposition`/`contentType` if known.) */
 export type FileScopeCheck = (path: string, disposition: string | undefined, contentType: string | undefined) => boolean;
@@ -25,12 +26,6 @@ function headerOption(options: unknown, name: string): string | undefined {
   return undefined;
 }
 
-function headerValue(res: ServerResponse, name: string): string | undefined {
-  const v = res.getHeader(name);
-  if (v === undefined) return undefined;
-  return Array.isArray(v) ? v.join(', ') : String(v);
-}
-
 /**
  * Wrap `res.sendFile` (own property; `res.download` calls it) so that `guard()` runs before
  * `send` reads the request when the file is in scope. No-op for responses without `sendFile`.
@@ -42,8 +37,8 @@ export function guardFileSends(res: ServerResponse, inScope: FileScopeCheck, gua
     const [path, options] = args;
     if (typeof path === 'string') {
       const opts = typeof options === 'function' ? undefined : options;
-      const disposition = headerValue(this, 'content-disposition') ?? headerOption(opts, 'content-disposition');
-      const contentType = headerValue(this, 'content-type') ?? headerOption(opts, 'content-type');
+      const disposition = header(this, 'content-disposition') ?? headerOption(opts, 'content-disposition');
+      const contentType = header(this, 'content-type') ?? headerOption(opts, 'content-type');
       if (inScope(path, disposition, contentType)) guard();
     }
     return original.apply(this, args);

@@ -27,11 +27,11 @@ import {
   type RouteLabelOptions,
 } from './options.js';
 import { decideScope, scopeHasExtension } from './scope.js';
-import { guardRequest, hasGuardable, headOfLabeled, ifNoneMatchOf, isFresh, restoreGuarded, type GuardedHeaders } from './conditional.js';
+import { guardRequest, hasGuardable, header, headOfLabeled, ifNoneMatchOf, isFresh, restoreGuarded, type GuardedHeaders } from './conditional.js';
 import { guardFileSends } from './express-files.js';
 import { ResponseInterceptor, type InterceptHandlers } from './intercept-express.js';
 import type { DownloadInfo } from './label-response.js';
-import { Download, applyPlanHeaders, header } from './express-download.js';
+import { Download, applyPlanHeaders } from './express-download.js';
 import { closerFor } from './close.js';
 import { layerCoversNestedApps } from './express-apps.js';
 import { ROUTE_PROTOCOL_VERSION, refineTarget, routeOptionsFor, routeTargetOf, type RouteTarget } from './route-target.js';

@@ -32,7 +32,7 @@ import {
 import type { RouteTarget } from './route-target.js';
 import type { Callback, CaptureSink, InterceptHandlers, InterceptMode, PassTap, SendOptions } from './intercept-types.js';
 import { OutputMeter } from './output-meter.js';
-import { WriteCoalescer } from './coalesce.js';
+import { tappedEnd, tappedWrite } from './tapped-write.js';
 
 export type { CaptureSink, InterceptHandlers, InterceptMode, PassTap, SendOptions } from './intercept-types.js';
 
@@ -138,7 +138,7 @@ export class ResponseInterceptor implements HookTarget {
   /** @internal */
   writeCall(res: ServerResponse, chunk: unknown, encoding: unknown, callback: unknown): boolean {
     if (this.mode === 'pass') return this.origWrite.call(res, chunk, encoding, callback) as boolean;
-    if (this.mode === 'tapped') return this.tapWrite(res, chunk, encoding, callback);
+    if (this.mode === 'tapped') return tappedWrite(this.tap!, this.origWrite, res, chunk, encoding, callback);
     if (this.mode === 'aborted') return this.origWrite.call(res, chunk, encoding, callback) as boolean;
     if (this.mode === 'pending') {
       this.handlers.decide();
@@ -148,58 +148,10 @@ export class ResponseInterceptor implements HookTarget {
     return this.onWrite(toBuffer(chunk, encoding as BufferEncoding | undefined), callback as Callback | undefined);
   }
 
-  /**
-   * A pass-mode write the tap sees. A UTF-8 string goes out as it came (a row written as a string
-   * is not turned into a Buffer of its own: the tap copies it into its batch directly).
-   */
-  private tapWrite(res: ServerResponse, chunk: unknown, encoding: unknown, callback: unknown): boolean {
-    const tap = this.tap!;
-    if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
-    // After the end Node refuses the write (and says so to the callback): nothing to see or count.
-    if (res.writableEnded) return this.origWrite.call(res, chunk, encoding, callback) as boolean;
-    let out: Buffer | string;
-    if (typeof chunk === 'string' && (encoding === undefined || encoding === 'utf8' || encoding === 'utf-8')) {
-      out = chunk;
-      tap.bytes += Buffer.byteLength(chunk);
-    } else if (typeof chunk === 'string' || chunk instanceof Uint8Array) {
-      out = toBuffer(chunk, encoding as BufferEncoding | undefined);
-      tap.bytes += out.length;
-    } else return this.origWrite.call(res, chunk, encoding, callback) as boolean;
-    const ready = tap.see === undefined || out.length === 0 || tap.see(out);
-    if (res.destroyed) return this.origWrite.call(res, out, callback) as boolean;
-    const ok = (tap.out ??= new WriteCoalescer(res, this.origWrite)).add(out, callback as Callback | undefined);
-    if (!ready) {
-      // The tap (a scanner) is behind: the app must wait for it, not only for the socket. While
-      // it catches up the socket is corked, so the 'drain' Node would emit once its buffer empties
-      // (letting the app write on, and the scanner's backlog grow without bound) does not come
-      // before the tap is ready; then the bytes flow again, and the 'drain' the app waits for
-      // comes from Node (if it asked for one) or from here.
-      if (!tap.waiting && tap.onceReady) {
-        tap.waiting = true;
-        res.cork();
-        tap.onceReady(() => {
-          tap.waiting = false;
-          res.uncork();
-          if (!res.destroyed && !res.writableNeedDrain) res.emit('drain');
-        });
-      }
-      return false;
-    }
-    return ok;
-  }
-
   /** @internal */
   endCall(res: ServerResponse, chunk: unknown, encoding: unknown, callback: unknown): unknown {
-    if (this.mode === 'tapped' && !res.writableEnded && (typeof chunk === 'string' || chunk instanceof Uint8Array)) {
-      if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
-      const buffer = toBuffer(chunk, encoding as BufferEncoding | undefined);
-      this.tap!.bytes += buffer.length;
-      if (buffer.length > 0) this.tap!.see?.(buffer);
-      this.tap!.out?.flush();
-      return this.origEnd.call(res, buffer, callback);
-    }
-    if (this.mode === 'tapped') this.tap!.out?.flush();
-    if (this.mode === 'pass' || this.mode === 'tapped' || this.mode === 'aborted') return this.origEnd.call(res, chunk, encoding, callback);
+    if (this.mode === 'tapped') return tappedEnd(this.tap!, this.origEnd, res, chunk, encoding, callback);
+    if (this.mode === 'pass' || this.mode === 'aborted') return this.origEnd.call(res, chunk, encoding, callback);
     if (this.mode === 'pending') {
       this.handlers.decide();
       if (this.current() === 'pass') return this.origEnd.call(res, chunk, encoding, callback);
