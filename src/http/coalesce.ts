@@ -97,8 +97,10 @@ export class WriteCoalescer {
    * app's callbacks.
    */
   private counting(n: number, callbacks: Callback[]): Callback {
+    // The socket as it is now: Node may have destroyed it (the response does not say so) or detached it by then.
+    const socket = this.res.socket;
     return (err) => {
-      if (!err && !this.res.destroyed) this.written += n;
+      if (!err && !socket?.destroyed) this.written += n;
       for (const cb of callbacks) cb(err);
     };
   }

@@ -11,7 +11,7 @@ import { abortedResult, failurePlan, labelCaptured, labeledPlan, startCapture, t
 import { completeAfterTap, completeAudit, decideEarly, scanFailureAudit, earlyDecisionPossible, EARLY_DECISION_FROM, nextAttemptAt, RETRY_AFTER_GROWTH, scanningTap, type EarlyDecision, type NoEarlyDecision } from './early-decision.js';
 import type { PassTap } from './intercept-types.js';
 import { resolveFailure } from './fail-mode.js';
-import { whenResponseEnds } from './output-meter.js';
+import { allDeclaredWrittenOut, whenResponseEnds } from './output-meter.js';
 import { header } from './conditional.js';
 import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
 import type { ExpressRequest } from './express.js';
@@ -173,7 +173,7 @@ export class Download {
         const patch = await completeAfterTap(this.request.settings, decision, scanner, tap.failure, this.info.user);
         this.audit({ ...plan, audit: { ...plan.audit, ...patch, bytesIn: bytesIn() } }, res.statusCode, sent + tap.bytes);
       };
-      whenResponseEnds(res, (delivered) => void complete(delivered));
+      whenResponseEnds(res, (delivered) => void complete(delivered), () => allDeclaredWrittenOut(res, interceptor.writtenOut));
     } catch {
       scanner?.dispose();
       res.destroy();
@@ -254,7 +254,7 @@ export class Download {
         const bytesIn = plan.audit.bytesIn + interceptor.queuedBytes + tap.bytes;
         if (delivered) this.audit({ ...plan, audit: { ...plan.audit, bytesIn } }, res.statusCode, bytes + tap.bytes);
         else this.audit({ ...plan, audit: { ...plan.audit, outcome: 'aborted', bytesIn } }, undefined, interceptor.writtenOut);
-      });
+      }, () => allDeclaredWrittenOut(res, interceptor.writtenOut));
       return;
     }
     const status = res.statusCode;

@@ -99,12 +99,14 @@ export class ResponseInterceptor implements HookTarget {
   private watchClose(): void {
     if (this.watching) return;
     this.watching = true;
-    this.res.on('close', () => {
-      if (this.res.writableFinished || this.mode === 'pass' || this.mode === 'tapped' || this.mode === 'aborted' || this.delivered()) return;
+    const res = this.res;
+    res.on('close', () => {
+      if (res.writableFinished || this.mode === 'pass' || this.mode === 'tapped' || this.mode === 'aborted' || this.delivered()) return;
       this.mode = 'aborted';
       this.queue = NO_QUEUE;
       this.handlers.aborted();
     });
+    closeWithConnection(res);
   }
 
   /**
@@ -388,4 +390,28 @@ export class ResponseInterceptor implements HookTarget {
     this.origEnd.call(res, () => callback?.(null));
     return bytes;
   }
+}
+
+/**
+ * A pipelined response waits for the ones before it to get the connection; if the connection
+ * closes first, Node never gives it the socket and never emits its 'close'. A response labelgate
+ * holds would wait for a 'drain' or 'close' for ever (keeping its temp file, and its download
+ * without an audit event): it gets the 'close' Node gives an attached response.
+ */
+function closeWithConnection(res: ServerResponse): void {
+  const connection = (res as ServerResponse & { req?: { socket?: NodeJS.EventEmitter & { destroyed?: boolean } } }).req?.socket;
+  if (!connection || res.socket === connection) return;
+  const gone = () => {
+    if (res.socket || res.writableFinished || res.destroyed) return;
+    res.destroy();
+    res.emit('close');
+  };
+  if (connection.destroyed) {
+    process.nextTick(gone);
+    return;
+  }
+  connection.once('close', gone);
+  const done = () => connection.off('close', gone);
+  res.once('finish', done);
+  res.once('close', done);
 }

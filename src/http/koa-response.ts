@@ -12,7 +12,7 @@ import { decideScope } from './scope.js';
 import { header, headOfLabeled, ifNoneMatchOf, isFresh } from './conditional.js';
 import { abortedResult, failurePlan, labelCaptured, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
 import { resolveFailure } from './fail-mode.js';
-import { whenResponseEnds } from './output-meter.js';
+import { allDeclaredWrittenOut, whenResponseEnds } from './output-meter.js';
 import { asChunk, bodyIterator, concat, inPieces, rest } from './koa-body.js';
 import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
 import { completeAfterTap, decideEarly, earlyDecisionPossible, EARLY_DECISION_FROM, nextAttemptAt, scannedRest, scanningTap, type EarlyDecision } from './early-decision.js';
@@ -72,30 +72,25 @@ export async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx:
   };
   const dispose = () => void capture?.spool.dispose().catch(() => {});
   // The plan handed to Koa, and the bytes of our body stream that Koa's pipe wrote to the response.
+  // The plan handed to Koa, its audit event as it reads when the response has ended, and the
+  // bytes of our body stream that Koa's pipe took.
   let applied: ResponsePlan | undefined;
+  let appliedAudit: (() => ResponsePlan['audit']) | undefined;
   let sent = 0;
   /**
-   * A streamed body whose declared Content-Length our pipe has handed over in full: a client that
-   * has read it all may hang up before the pipe calls end(): delivered, not aborted. Anything else
-   * closed before 'finish' was not all written out: an in-memory body is one `end(bytes)`, and
-   * `writableEnded` says only that it was handed over, not that the client got it.
+   * A streamed body whose declared Content-Length Koa's pipe has taken in full (what labelgate can
+   * count here; the 64 KiB pieces keep it close to what was written out): a client that has read
+   * it all may hang up before the pipe calls end(). An in-memory body is one `end(bytes)`: only
+   * 'finish' says it was written out.
    */
-  const delivered = () => {
-    if (!applied || applied.body.kind !== 'captured' || !res.headersSent) return false;
-    const declared = Number(res.getHeader('content-length'));
-    return Number.isSafeInteger(declared) && sent >= declared;
-  };
+  const pipedInFull = () => applied?.body.kind === 'captured' && allDeclaredWrittenOut(res, sent);
   /** The client went away before Node wrote everything out. */
   const cutOff = () => {
-    if (delivered()) {
-      audit(applied!, ctx.status, applied!.length);
-      return;
-    }
     abort.abort();
     void iterator.return?.();
     // Also a download that was failing before anything was captured: one audit event each. One
-    // whose label went out says which (the client may have read part of it).
-    if (applied && applied.audit.labelId !== undefined) audit({ ...applied, audit: { ...applied.audit, outcome: 'aborted' } }, undefined, sent);
+    // whose answer went out says what it was (its label; the client may have read part of it).
+    if (applied) audit({ ...applied, audit: { ...(appliedAudit?.() ?? applied.audit), outcome: 'aborted' } }, undefined, sent);
     else audit(abortedResult(info, route, capture?.spool.size ?? 0), undefined, 0);
     dispose();
   };
@@ -106,7 +101,7 @@ export async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx:
   const expose = header(res, 'access-control-expose-headers');
   const originalLength = header(res, 'content-length');
 
-  /** `finalAudit`: the event as it stands when the response has finished (an early decision completes it). */
+  /** `finalAudit`: the event as it stands when the response has ended (an early decision completes it; a continuation counts what passed). */
   const apply = (plan: ResponsePlan, body: AsyncIterable<Buffer> | undefined, finalAudit?: () => ResponsePlan['audit']) => {
     if (plan.status !== undefined) ctx.status = plan.status;
     if (plan.body.kind === 'none') ctx.body = null;
@@ -124,13 +119,18 @@ export async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx:
     for (const [k, v] of Object.entries(plan.setHeaders)) ctx.set(k, v);
     if (plan.body.kind === 'none' && plan.status === 304) ctx.status = 304;
     applied = plan;
+    appliedAudit = finalAudit;
     // From here on, the end of the response decides (see whenResponseEnds for Node's 'finish').
     res.off('close', onClose);
-    whenResponseEnds(res, (delivered) => {
-      if (!delivered) cutOff();
-      else if (finalAudit) audit({ ...plan, audit: finalAudit() }, ctx.status, sent);
-      else audit(plan, ctx.status, plan.length);
-    });
+    whenResponseEnds(
+      res,
+      (delivered) => {
+        if (!delivered) cutOff();
+        else if (finalAudit) audit({ ...plan, audit: finalAudit() }, ctx.status, sent);
+        else audit(plan, ctx.status, plan.length);
+      },
+      pipedInFull,
+    );
   };
 
   /** Before or during capture: the body is incomplete, so headers-only for open/label. */
@@ -162,7 +162,8 @@ export async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx:
           return;
         }
       }
-      apply({ ...plan, body: { kind: 'captured', prefix: undefined, skip: 0 } }, continuation);
+      // The app's bytes pass on through our stream: counted as they go.
+      apply({ ...plan, body: { kind: 'captured', prefix: undefined, skip: 0 } }, continuation, () => ({ ...plan.audit, bytesIn: sent }));
       // The original bytes keep flowing: their length (if the app declared one) still holds.
       if (originalLength !== undefined) ctx.set('content-length', originalLength);
     }

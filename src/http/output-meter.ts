@@ -69,11 +69,12 @@ export class OutputMeter {
  * Calls `done` once, when the response has ended: `true` when Node wrote all of it out, `false`
  * when the client went away first. Node emits 'finish' also for a response whose socket was
  * destroyed under writes it then dropped (a client that stopped reading and hung up after the app
- * called end()), so 'finish' on a destroyed socket is a cut-off too. A client that hangs up after
- * the last write was taken is a delivery (Node detaches the socket on 'finish': it is looked at
- * as it was when this was called).
+ * called end()), so 'finish' on a destroyed socket is a cut-off too (Node detaches the socket on
+ * 'finish': it is looked at as it was when this was called). `complete`: asked on a 'close'
+ * before `end()` — a client that has read every byte the response declared may hang up before
+ * the writer gets to call `end()` (see `allDeclaredWrittenOut`); that is a delivery.
  */
-export function whenResponseEnds(res: ServerResponse, done: (delivered: boolean) => void): void {
+export function whenResponseEnds(res: ServerResponse, done: (delivered: boolean) => void, complete?: () => boolean): void {
   if (res.writableFinished) {
     done(true);
     return;
@@ -85,7 +86,14 @@ export function whenResponseEnds(res: ServerResponse, done: (delivered: boolean)
     done(delivered);
   };
   const onFinish = () => end(socket?.destroyed !== true);
-  const onClose = () => end(false);
+  const onClose = () => end(!res.writableEnded && complete !== undefined && complete());
   res.once('finish', onFinish);
   res.once('close', onClose);
+}
+
+/** Every byte of the response's declared Content-Length is written out (`written`: as counted in write callbacks). */
+export function allDeclaredWrittenOut(res: ServerResponse, written: number): boolean {
+  if (!res.headersSent) return false;
+  const declared = Number(res.getHeader('content-length'));
+  return Number.isSafeInteger(declared) && written >= declared;
 }

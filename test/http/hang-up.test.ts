@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import type http from 'node:http';
 import { expressLabeling, labelRoute } from '../../src/http/express.js';
-import { EXPRESS_HOOK_MATRIX, captureLogs, customersCsv, listenUnix, stallThenHangUp, tempDir, testLabeler, waitFor } from './helpers.js';
+import net from 'node:net';
+import { EXPRESS_HOOK_MATRIX, captureLogs, customersCsv, listen, listenUnix, readAllThenHangUp, stallThenHangUp, tempDir, testLabeler, waitFor } from './helpers.js';
 
 /** ~7.7 MB with three cards (Confidential). */
 const BIG = customersCsv(100_000, { cards: 3 });
@@ -28,6 +29,7 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): a client that hangs up on a l
     ['/send.csv', 'one res.send of the whole body', 'Confidential', true],
     ['/fixed.csv', 'a fixed label, decided early, the rest streamed', 'Secret', true],
     ['/open.csv', 'fail open: the captured part and the rest, unlabeled', '', false],
+    ['/tapped.csv', 'decided early, then the rest written while the client has stopped reading', 'Secret', true],
   ];
 
   it.each(cases)('%s (%s): audited as aborted', async (path, _what, labelName, labeled) => {
@@ -49,6 +51,15 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): a client that hangs up on a l
     app.get('/fixed.csv', labelRoute({ label: 'Secret' }), (_req, res) => {
       res.type('csv');
       writeAllAndEnd(res);
+    });
+    app.get('/tapped.csv', labelRoute({ label: 'Secret' }), async (_req, res) => {
+      res.type('csv');
+      const bytes = Buffer.from(BIG);
+      res.write(bytes.subarray(0, 300 * 1024));
+      // Decided early meanwhile: the rest goes out through the tap (gathered into blocks).
+      await new Promise((r) => setTimeout(r, 100));
+      for (let o = 300 * 1024; o < bytes.length; o += 64 * 1024) res.write(bytes.subarray(o, o + 64 * 1024));
+      res.end();
     });
     // Over its size limit after 256 KiB: fails open, the rest passes unlabeled.
     app.get('/open.csv', labelRoute({ failMode: 'open', maxBytes: 256 * 1024, earlyDecision: false }), (_req, res) => {
@@ -72,6 +83,69 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): a client that hangs up on a l
       // One event only, also after Node's late 'finish'.
       await new Promise((r) => setTimeout(r, 100));
       expect(logs.events()).toHaveLength(1);
+    } finally {
+      await server.close();
+      dir.cleanup();
+    }
+  });
+});
+
+describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): a client that has every declared byte, or a connection that dies under pipelined requests', (_name, responseHooks, express) => {
+  /** ~370 KB. */
+  const BODY = Buffer.from(customersCsv(5000, { cards: 3 }));
+
+  /** The app declares its length and writes it all, but calls end() only a moment later (as after a file stream's last read). */
+  function lateEnd(res: http.ServerResponse): void {
+    res.setHeader('content-type', 'text/csv');
+    res.setHeader('content-length', String(BODY.length));
+    res.write(BODY);
+    setTimeout(() => res.end(), 100);
+  }
+
+  it.each([
+    ['/open-late.csv', 'unlabeled'],
+    ['/fixed-late.csv', 'labeled'],
+  ])('%s: a client that reads every declared byte and hangs up before the app calls end() got it all: %s', async (path, outcome) => {
+    const logs = captureLogs();
+    const dir = tempDir();
+    const app = express();
+    app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, responseHooks }));
+    app.get('/open-late.csv', labelRoute({ failMode: 'open', maxBytes: 64 * 1024, earlyDecision: false }), (_req, res) => lateEnd(res));
+    app.get('/fixed-late.csv', labelRoute({ label: 'Secret' }), (_req, res) => lateEnd(res));
+    const server = await listen(app);
+    const rounds = 10;
+    try {
+      for (let i = 0; i < rounds; i++) expect(await readAllThenHangUp(server.port, path)).toBe(BODY.length);
+      await waitFor(() => logs.events().length === rounds, 3000, 'audit events');
+      const events = logs.events().map((e) => e.labelgate as { outcome: string; bytesIn: number; bytesOut: number });
+      expect(events.map((e) => e.outcome)).toEqual(Array(rounds).fill(outcome));
+      expect(events.map((e) => e.bytesIn)).toEqual(Array(rounds).fill(BODY.length));
+    } finally {
+      await server.close();
+      dir.cleanup();
+    }
+  });
+
+  it('a pipelined download whose connection closes before its turn: audited as aborted, its temp file removed', async () => {
+    const logs = captureLogs();
+    const dir = tempDir();
+    const app = express();
+    app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, responseHooks }));
+    app.get('/big.csv', (_req, res) => void res.type('csv').send(BIG));
+    // Spilled to its temp file: it waits for the first response to get the connection.
+    app.get('/second.csv', labelRoute({ memoryBytes: 64 * 1024, earlyDecision: false }), (_req, res) => void res.type('csv').send(BODY));
+    const server = await listenUnix(app);
+    try {
+      const socket = net.connect(server.socketPath);
+      socket.on('error', () => {});
+      socket.write('GET /big.csv HTTP/1.1\r\nHost: x\r\n\r\nGET /second.csv HTTP/1.1\r\nHost: x\r\n\r\n');
+      await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+      socket.pause();
+      await new Promise((r) => setTimeout(r, 200));
+      socket.destroy();
+      await waitFor(() => logs.events().length === 2, 3000, 'two audit events');
+      expect(logs.events().map((e) => (e.labelgate as { outcome: string }).outcome)).toEqual(['aborted', 'aborted']);
+      await waitFor(() => dir.files().length === 0, 3000, 'temp files removed');
     } finally {
       await server.close();
       dir.cleanup();

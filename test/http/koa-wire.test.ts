@@ -73,6 +73,30 @@ describe('Koa: delivery, HEAD, caching', () => {
     }
   });
 
+  it.each([
+    ['one Buffer', (body: Buffer) => body],
+    ['a stream of 16 KiB chunks', (body: Buffer) => Readable.from(Array.from({ length: Math.ceil(body.length / 16384) }, (_, i) => body.subarray(i * 16384, (i + 1) * 16384)))],
+  ])('fail open over the size limit (%s): the audit counts the whole body that passed', async (_name, bodyOf) => {
+    const logs = captureLogs();
+    const app = new Koa();
+    const body = Buffer.from(customersCsv(20_000, { cards: 3 }));
+    app.use(koaLabeling({ labeler: testLabeler(), logger: logs.logger, failMode: 'open', maxBytes: 64 * 1024, earlyDecision: false }));
+    app.use((ctx) => {
+      ctx.type = 'text/csv';
+      ctx.body = bodyOf(body);
+    });
+    const server = await listen(app.callback());
+    try {
+      const res = await get(server.port, '/r.csv');
+      expect(res.headers['sensitivity-label-status']).toBe('unlabeled');
+      expect(res.body.equals(body)).toBe(true);
+      await waitFor(() => logs.events().length === 1, 3000, 'audit event');
+      expect(logs.events()[0]!.labelgate).toMatchObject({ outcome: 'unlabeled', bytesIn: body.length, bytesOut: body.length });
+    } finally {
+      await server.close();
+    }
+  });
+
   it('HEAD of a labeled route: no length or ETag of the unlabeled body; GET: private cache, no 304 on no-cache', async () => {
     const app = new Koa();
     app.use(koaLabeling({ labeler: testLabeler(), logger: captureLogs().logger }));
