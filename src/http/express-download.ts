@@ -237,6 +237,9 @@ export class Download {
     const tap: PassTap = { bytes: 0 };
     if (continueWithApp) interceptor.tap = tap;
     if (plan.audit.labelId !== undefined) this.decided = plan;
+    // How the response ends, watched from before it is sent: a 'finish' that Node emits for writes
+    // a destroyed socket dropped is a cut-off (whenResponseEnds), also once the last part was handed over.
+    const ended = new Promise<boolean>((resolve) => whenResponseEnds(res, resolve, () => allDeclaredWrittenOut(res, interceptor.writtenOut)));
     const bytes = await interceptor.send({
       status: plan.status,
       headers: (r) => applyPlanHeaders(plan, r),
@@ -245,23 +248,23 @@ export class Download {
       inMemory: plan.body.kind !== 'captured' || this.capture?.spool.location === 'memory',
     });
     if (interceptor.current() === 'aborted') return;
-    if (continueWithApp) {
-      // Audit when the rest is done (also when the app ended while we sent: its last writes may
-      // still be waiting for the client). Cut off by the client: aborted (with the label, if one
-      // went out), counting what Node wrote out, not what the app handed over.
-      whenResponseEnds(res, (delivered) => {
-        // The app's bytes: captured before the failure, queued meanwhile, and passed through.
-        const bytesIn = plan.audit.bytesIn + interceptor.queuedBytes + tap.bytes;
-        if (delivered) this.audit({ ...plan, audit: { ...plan.audit, bytesIn } }, res.statusCode, bytes + tap.bytes);
-        else this.audit({ ...plan, audit: { ...plan.audit, outcome: 'aborted', bytesIn } }, undefined, interceptor.writtenOut);
-      }, () => allDeclaredWrittenOut(res, interceptor.writtenOut));
-      return;
-    }
     const status = res.statusCode;
-    if (completion) {
-      const patch = await completion;
-      this.audit({ ...plan, audit: { ...plan.audit, ...patch } }, status, bytes);
-    } else this.audit(plan, status, bytes);
+    const finished = (delivered: boolean, patch?: Partial<ResponsePlan['audit']>) => {
+      // Fail open / fail-safe label: the app's bytes are those captured before the failure,
+      // queued meanwhile, and passed through after it.
+      const bytesIn = continueWithApp ? plan.audit.bytesIn + interceptor.queuedBytes + tap.bytes : plan.audit.bytesIn;
+      const audit = { ...plan.audit, ...patch, bytesIn };
+      // Cut off by the client: aborted (with the label, if one went out), counting what Node
+      // wrote out, not what was handed over.
+      if (delivered) this.audit({ ...plan, audit }, continueWithApp ? res.statusCode : status, bytes + tap.bytes);
+      else this.audit({ ...plan, audit: { ...audit, outcome: 'aborted' } }, undefined, interceptor.writtenOut);
+    };
+    // The app's rest streams on: audited when it is done, while the capture is released now.
+    if (continueWithApp) void ended.then((delivered) => finished(delivered));
+    else {
+      const patch = completion ? await completion : undefined;
+      finished(await ended, patch);
+    }
   }
 
   /** A failure before or during capture: the body is incomplete, so headers-only for open/label. */

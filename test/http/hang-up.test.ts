@@ -6,8 +6,11 @@
  * delivered: each case must be audited `aborted`, with its label, and count less than the body.
  */
 import { describe, expect, it } from 'vitest';
-import type http from 'node:http';
+import http from 'node:http';
+import { Readable } from 'node:stream';
+import Koa from 'koa';
 import { expressLabeling, labelRoute } from '../../src/http/express.js';
+import { koaLabeling } from '../../src/http/koa.js';
 import net from 'node:net';
 import { EXPRESS_HOOK_MATRIX, captureLogs, customersCsv, listen, listenUnix, readAllThenHangUp, stallThenHangUp, tempDir, testLabeler, waitFor } from './helpers.js';
 
@@ -148,6 +151,93 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): a client that has every decla
       await waitFor(() => dir.files().length === 0, 3000, 'temp files removed');
     } finally {
       await server.close();
+      dir.cleanup();
+    }
+  });
+});
+
+/**
+ * The tail: a client that reads all but the last few hundred KB of a labeled body from its temp
+ * file, stops, and hangs up. Whatever Node still held unwritten at that moment makes the download
+ * `aborted` — also after the app (or labelgate's replay) called end(). What already sat in the
+ * kernel's socket buffers cannot be told from a delivery by any server (docs/http.md).
+ */
+describe('a client that hangs up on the tail of a labeled body', () => {
+  const BODY = Buffer.from(customersCsv(30_000, { cards: 3 }));
+  const stops = [300_000, 340_000, 380_000, 420_000, 460_000];
+
+  async function sweep(handler: http.RequestListener, logs: ReturnType<typeof captureLogs>): Promise<void> {
+    const server = await listenUnix(handler);
+    try {
+      for (const stopBefore of stops) {
+        const before = logs.events().length;
+        const seen = await new Promise<{ got: number; length: number; unwrittenInNode: number }>((resolve) => {
+          const req = http.get({ socketPath: server.socketPath, path: '/r.csv', agent: false }, (res) => {
+            const length = Number(res.headers['content-length']);
+            let got = 0;
+            let stopped = false;
+            res.on('data', (c: Buffer) => {
+              got += c.length;
+              if (stopped || got < length - stopBefore) return;
+              stopped = true;
+              res.pause();
+              setTimeout(() => {
+                const unwrittenInNode = serverSide.at(-1)?.writableLength ?? 0;
+                req.destroy();
+                resolve({ got, length, unwrittenInNode });
+              }, 250);
+            });
+          });
+          req.on('error', () => {});
+        });
+        await waitFor(() => logs.events().length > before, 3000, 'audit event');
+        const outcome = (logs.events()[before]!.labelgate as { outcome: string }).outcome;
+        if (seen.unwrittenInNode > 0) expect(outcome, `stop ${stopBefore}: ${seen.unwrittenInNode} bytes unwritten in Node`).toBe('aborted');
+        if (seen.got === seen.length) expect(outcome).toBe('labeled');
+      }
+    } finally {
+      await server.close();
+    }
+  }
+  // The server's side of each connection (its writableLength is what Node has not written out).
+  const serverSide: net.Socket[] = [];
+  const watching = (handler: http.RequestListener): http.RequestListener => (req, res) => {
+    serverSide.push(req.socket as net.Socket);
+    handler(req, res);
+  };
+
+  it('Express (labeled body replayed from its temp file)', async () => {
+    const logs = captureLogs();
+    const dir = tempDir();
+    const express = EXPRESS_HOOK_MATRIX[0]![2];
+    const app = express();
+    app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path }));
+    app.get('/r.csv', labelRoute({ earlyDecision: false, memoryBytes: 64 * 1024 }), (_req, res) => {
+      res.type('csv');
+      for (let o = 0; o < BODY.length; o += 65536) res.write(BODY.subarray(o, o + 65536));
+      res.end();
+    });
+    try {
+      await sweep(watching(app), logs);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('Koa (labeled body streamed from its temp file)', async () => {
+    const logs = captureLogs();
+    const dir = tempDir();
+    const app = new Koa();
+    app.use(koaLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, earlyDecision: false, memoryBytes: 64 * 1024 }));
+    app.use((ctx) => {
+      ctx.type = 'text/csv';
+      const parts: Buffer[] = [];
+      for (let o = 0; o < BODY.length; o += 65536) parts.push(BODY.subarray(o, o + 65536));
+      ctx.body = Readable.from(parts);
+    });
+    try {
+      await sweep(watching(app.callback()), logs);
+    } finally {
       dir.cleanup();
     }
   });
