@@ -16,6 +16,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Callback } from './intercept-types.js';
 import type { AnyMethod } from './response-hooks.js';
+import { connectionOf } from './output-meter.js';
 
 /** Chunks at least this large are written as they are (after the block). */
 const SMALL = 16 * 1024;
@@ -97,8 +98,9 @@ export class WriteCoalescer {
    * app's callbacks.
    */
   private counting(n: number, callbacks: Callback[]): Callback {
-    // The socket as it is now: Node may have destroyed it (the response does not say so) or detached it by then.
-    const socket = this.res.socket;
+    // The connection as it is now: Node may have destroyed it (the response does not say so) or
+    // detached it by then; a pipelined response waiting for its turn has none of its own yet.
+    const socket = connectionOf(this.res);
     return (err) => {
       if (!err && !socket?.destroyed) this.written += n;
       for (const cb of callbacks) cb(err);

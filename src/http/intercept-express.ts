@@ -31,7 +31,7 @@ import {
 } from './response-hooks.js';
 import type { RouteTarget } from './route-target.js';
 import type { Callback, CaptureSink, InterceptHandlers, InterceptMode, PassTap, SendOptions } from './intercept-types.js';
-import { OutputMeter } from './output-meter.js';
+import { OutputMeter, closeWithConnection } from './output-meter.js';
 import { tappedEnd, tappedWrite } from './tapped-write.js';
 
 export type { CaptureSink, InterceptHandlers, InterceptMode, PassTap, SendOptions } from './intercept-types.js';
@@ -392,26 +392,3 @@ export class ResponseInterceptor implements HookTarget {
   }
 }
 
-/**
- * A pipelined response waits for the ones before it to get the connection; if the connection
- * closes first, Node never gives it the socket and never emits its 'close'. A response labelgate
- * holds would wait for a 'drain' or 'close' for ever (keeping its temp file, and its download
- * without an audit event): it gets the 'close' Node gives an attached response.
- */
-function closeWithConnection(res: ServerResponse): void {
-  const connection = (res as ServerResponse & { req?: { socket?: NodeJS.EventEmitter & { destroyed?: boolean } } }).req?.socket;
-  if (!connection || res.socket === connection) return;
-  const gone = () => {
-    if (res.socket || res.writableFinished || res.destroyed) return;
-    res.destroy();
-    res.emit('close');
-  };
-  if (connection.destroyed) {
-    process.nextTick(gone);
-    return;
-  }
-  connection.once('close', gone);
-  const done = () => connection.off('close', gone);
-  res.once('finish', done);
-  res.once('close', done);
-}

@@ -2,7 +2,9 @@
  * Koa response bodies as byte chunks: whatever `ctx.body` holds (Buffer, string, Node stream, web
  * `ReadableStream`, `Blob`, `Response`, or a value Koa sends as JSON) read as one iterator.
  */
+import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { connectionOf } from './output-meter.js';
 import { LabelgateError } from '../errors.js';
 
 function isNodeStream(body: unknown): body is NodeJS.ReadableStream & AsyncIterable<unknown> {
@@ -54,4 +56,24 @@ export async function* inPieces(source: AsyncIterable<Buffer>): AsyncGenerator<B
     if (chunk.length <= PIPE_PIECE) yield chunk;
     else for (let at = 0; at < chunk.length; at += PIPE_PIECE) yield chunk.subarray(at, at + PIPE_PIECE);
   }
+}
+
+/**
+ * Count what Node writes out of a response Koa pipes a labeled body into (for the audit: a hang-up
+ * after the last byte was taken is a delivery, one before it an abort with what was written).
+ * Koa writes the body itself, so labelgate wraps this one response's `write`, as `compression`
+ * does: each write gets a callback that counts its bytes once Node has written them, unless the
+ * connection was gone by then (Node also calls back for writes a destroyed socket dropped).
+ */
+export function countWrittenOut(res: ServerResponse, count: (bytes: number) => void): void {
+  const write = res.write;
+  const connection = connectionOf(res);
+  res.write = function countedWrite(this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+    if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
+    const n = typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding as BufferEncoding | undefined) : (chunk as Uint8Array | undefined)?.byteLength ?? 0;
+    return (write as (this: ServerResponse, ...args: unknown[]) => boolean).call(this, chunk, encoding, (err?: Error | null) => {
+      if (!err && connection?.destroyed !== true) count(n);
+      if (typeof callback === 'function') (callback as (err?: Error | null) => void)(err);
+    });
+  } as ServerResponse['write'];
 }

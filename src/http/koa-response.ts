@@ -7,19 +7,20 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { LabelgateError } from '../errors.js';
-import { cleanRequestId, matchRule, routeFor, safeCall, userFromObject, type HttpSettings } from './options.js';
+import { cleanRequestId, matchRule, routeFor, safeCall, userFromObject, type CompiledRouteOptions, type HttpSettings } from './options.js';
 import { decideScope } from './scope.js';
 import { header, headOfLabeled, ifNoneMatchOf, isFresh } from './conditional.js';
 import { abortedResult, failurePlan, labelCaptured, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
 import { resolveFailure } from './fail-mode.js';
-import { allDeclaredWrittenOut, whenResponseEnds } from './output-meter.js';
-import { asChunk, bodyIterator, concat, inPieces, rest } from './koa-body.js';
+import { allDeclaredWrittenOut, closeWithConnection, whenResponseEnds } from './output-meter.js';
+import { asChunk, bodyIterator, concat, countWrittenOut, inPieces, rest } from './koa-body.js';
 import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
 import { completeAfterTap, decideEarly, earlyDecisionPossible, EARLY_DECISION_FROM, nextAttemptAt, scannedRest, scanningTap, type EarlyDecision } from './early-decision.js';
-import type { ContextState, KoaContextLike } from './koa.js';
+import type { KoaContextLike } from './koa.js';
+import type { GuardedHeaders } from './conditional.js';
 
 /** Label the response of one request (after the downstream middleware ran). */
-export async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaContextLike, state: ContextState, rule: ReturnType<typeof matchRule<KoaContextLike>>): Promise<void> {
+export async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaContextLike, state: { readonly guarded: GuardedHeaders | undefined; readonly override: CompiledRouteOptions<KoaContextLike> | undefined }, rule: ReturnType<typeof matchRule<KoaContextLike>>): Promise<void> {
   const res = ctx.res;
   if (ctx.respond === false || res.headersSent) return;
   const route = routeFor(settings, rule, state.override);
@@ -45,6 +46,8 @@ export async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx:
   }
   const iterator = bodyIterator(ctx.body);
   if (!iterator) return;
+  // Pipelined behind a response still going out: it must hear of a connection that closes first.
+  closeWithConnection(res);
 
   const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
   const info: DownloadInfo = {
@@ -72,25 +75,25 @@ export async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx:
   };
   const dispose = () => void capture?.spool.dispose().catch(() => {});
   // The plan handed to Koa, and the bytes of our body stream that Koa's pipe wrote to the response.
-  // The plan handed to Koa, its audit event as it reads when the response has ended, and the
-  // bytes of our body stream that Koa's pipe took.
+  // The plan handed to Koa, its audit event as it reads when the response has ended, the bytes of
+  // our body stream that Koa's pipe took, and those of them Node confirmed written out.
   let applied: ResponsePlan | undefined;
   let appliedAudit: (() => ResponsePlan['audit']) | undefined;
   let sent = 0;
+  let written = 0;
   /**
-   * A streamed body whose declared Content-Length Koa's pipe has taken in full (what labelgate can
-   * count here; the 64 KiB pieces keep it close to what was written out): a client that has read
-   * it all may hang up before the pipe calls end(). An in-memory body is one `end(bytes)`: only
-   * 'finish' says it was written out.
+   * Every byte of the declared Content-Length written out: a client that has read it all may hang
+   * up before the pipe calls end(). (An in-memory body is one `end(bytes)`: only 'finish' says it
+   * was written out.)
    */
-  const pipedInFull = () => applied?.body.kind === 'captured' && allDeclaredWrittenOut(res, sent);
+  const complete = () => applied?.body.kind === 'captured' && allDeclaredWrittenOut(res, written);
   /** The client went away before Node wrote everything out. */
   const cutOff = () => {
     abort.abort();
     void iterator.return?.();
     // Also a download that was failing before anything was captured: one audit event each. One
     // whose answer went out says what it was (its label; the client may have read part of it).
-    if (applied) audit({ ...applied, audit: { ...(appliedAudit?.() ?? applied.audit), outcome: 'aborted' } }, undefined, sent);
+    if (applied) audit({ ...applied, audit: { ...(appliedAudit?.() ?? applied.audit), outcome: 'aborted' } }, undefined, written);
     else audit(abortedResult(info, route, capture?.spool.size ?? 0), undefined, 0);
     dispose();
   };
@@ -113,6 +116,7 @@ export async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx:
       res.once('pipe', (src) => {
         if (src === stream) stream.on('data', (chunk: Buffer) => (sent += chunk.length));
       });
+      countWrittenOut(res, (n) => (written += n));
       ctx.body = stream;
     }
     for (const h of plan.removeHeaders) ctx.remove(h);
@@ -129,7 +133,7 @@ export async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx:
         else if (finalAudit) audit({ ...plan, audit: finalAudit() }, ctx.status, sent);
         else audit(plan, ctx.status, plan.length);
       },
-      pipedInFull,
+      complete,
     );
   };
 

@@ -60,7 +60,7 @@ export interface KoaLabelingMiddleware {
 }
 
 /** One request's labeling state; `labelRoute` (of this or another copy of labelgate) refines it. */
-export class ContextState implements RouteTarget {
+class ContextState implements RouteTarget {
   readonly version = ROUTE_PROTOCOL_VERSION;
   guarded: GuardedHeaders | undefined;
 

@@ -22,7 +22,7 @@ export class OutputMeter {
   write(write: AnyMethod, chunk: Buffer, callback: Callback | undefined): boolean {
     const n = chunk.length;
     this.handed += n;
-    const socket = this.res.socket;
+    const socket = connectionOf(this.res);
     return write.call(this.res, chunk, (err?: Error | null) => {
       if (!err && !socket?.destroyed) {
         this.written += n;
@@ -66,6 +66,53 @@ export class OutputMeter {
 }
 
 /**
+ * The connection a response goes out on: its socket, or — for a pipelined response still waiting
+ * for the ones before it — its request's (Node attaches the socket to the response only on its turn).
+ */
+export function connectionOf(res: ServerResponse): (NodeJS.EventEmitter & { destroyed: boolean }) | undefined {
+  return res.socket ?? (res as ServerResponse & { req?: { socket?: NodeJS.EventEmitter & { destroyed: boolean } } }).req?.socket ?? undefined;
+}
+
+const waitingForTurn = new WeakMap<object, Set<ServerResponse>>();
+
+/**
+ * A pipelined response waits for the ones before it to get the connection; if the connection
+ * closes first, Node never gives it the socket and never emits its 'close'. A response labelgate
+ * holds would wait for a 'drain' or 'close' for ever (keeping its temp file, and its download
+ * without an audit event): it gets the 'close' Node gives an attached response. One listener per
+ * connection, however many responses wait on it.
+ */
+export function closeWithConnection(res: ServerResponse): void {
+  const connection = (res as ServerResponse & { req?: { socket?: NodeJS.EventEmitter & { destroyed: boolean } } }).req?.socket;
+  if (!connection || res.socket === connection || res.writableFinished) return;
+  if (connection.destroyed) {
+    process.nextTick(closeUnattached, res);
+    return;
+  }
+  let waiting = waitingForTurn.get(connection);
+  if (!waiting) {
+    const set = new Set<ServerResponse>();
+    waiting = set;
+    waitingForTurn.set(connection, set);
+    connection.once('close', () => {
+      waitingForTurn.delete(connection);
+      for (const r of set) closeUnattached(r);
+      set.clear();
+    });
+  }
+  waiting.add(res);
+  const done = () => waitingForTurn.get(connection)?.delete(res);
+  res.once('finish', done);
+  res.once('close', done);
+}
+
+function closeUnattached(res: ServerResponse): void {
+  if (res.socket || res.writableFinished || res.destroyed) return;
+  res.destroy();
+  res.emit('close');
+}
+
+/**
  * Calls `done` once, when the response has ended: `true` when Node wrote all of it out, `false`
  * when the client went away first. Node emits 'finish' also for a response whose socket was
  * destroyed under writes it then dropped (a client that stopped reading and hung up after the app
@@ -79,14 +126,18 @@ export function whenResponseEnds(res: ServerResponse, done: (delivered: boolean)
     done(true);
     return;
   }
-  const socket = res.socket;
+  const socket = connectionOf(res);
   const end = (delivered: boolean) => {
     res.off('finish', onFinish);
     res.off('close', onClose);
     done(delivered);
   };
-  const onFinish = () => end(socket?.destroyed !== true);
-  const onClose = () => end(!res.writableEnded && complete !== undefined && complete());
+  const isComplete = () => complete !== undefined && complete();
+  // A client that read every declared byte and hung up before the writer's end() (which then
+  // finishes over the destroyed socket) got it all; the check counts only writes Node confirmed
+  // before the socket went.
+  const onFinish = () => end(socket?.destroyed !== true || isComplete());
+  const onClose = () => end(!res.writableEnded && isComplete());
   res.once('finish', onFinish);
   res.once('close', onClose);
 }

@@ -93,4 +93,19 @@ describe('package entry points', () => {
     expect(typeof esm.koaLabeling).toBe('function');
     expect(typeof esm.labelRoute).toBe('function');
   });
+
+  it('each entry exports exactly its public API, the same from import and require (no internal class leaks out of a refactor)', async () => {
+    const expected: Record<string, string[]> = {
+      'labelgate/express': ['expressLabeling', 'labelRoute', 'scanWorkersAvailable'],
+      'labelgate/koa': ['koaLabeling', 'labelRoute', 'scanWorkersAvailable'],
+    };
+    for (const [entry, names] of Object.entries(expected)) {
+      const cjs = Object.keys(require(entry) as object).sort();
+      const esm = Object.keys((await import(entry)) as object)
+        .filter((k) => k !== 'default' && k !== 'module.exports')
+        .sort();
+      expect(cjs, `${entry} (require)`).toEqual([...names].sort());
+      expect(esm, `${entry} (import)`).toEqual([...names].sort());
+    }
+  });
 });

@@ -129,6 +129,70 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): a client that has every decla
     }
   });
 
+  it('a pipelined download written in full before its turn, then cut off: aborted (writes Node made before the response had its socket are not counted once the connection is gone)', async () => {
+    const logs = captureLogs();
+    const dir = tempDir();
+    const app = express();
+    app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, responseHooks }));
+    app.get('/slow', (_req, res) => void setTimeout(() => res.type('txt').send('ok'), 200));
+    app.get('/late.csv', labelRoute({ label: 'Secret' }), (_req, res) => {
+      res.type('csv');
+      res.setHeader('content-length', String(BIG.length));
+      const bytes = Buffer.from(BIG);
+      for (let o = 0; o < bytes.length; o += 65536) res.write(bytes.subarray(o, o + 65536));
+      setTimeout(() => res.end(), 1500);
+    });
+    const server = await listenUnix(app);
+    try {
+      const socket = net.connect(server.socketPath);
+      socket.on('error', () => {});
+      let got = 0;
+      socket.on('data', (c: Buffer) => {
+        got += c.length;
+        if (got >= 128 * 1024) socket.pause();
+      });
+      socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /late.csv HTTP/1.1\r\nHost: x\r\n\r\n');
+      await new Promise((r) => setTimeout(r, 800));
+      socket.destroy();
+      await waitFor(() => logs.events().length === 1, 5000, 'audit event');
+      const event = logs.events()[0]!.labelgate as { outcome: string; labelName?: string; bytesOut: number };
+      expect(event.outcome).toBe('aborted');
+      expect(event.labelName).toBe('Secret');
+      expect(event.bytesOut).toBeLessThan(Buffer.byteLength(BIG));
+    } finally {
+      await server.close();
+      dir.cleanup();
+    }
+  });
+
+  it('many labeled downloads pipelined on one connection: one audit event each, and no listener warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    const logs = captureLogs();
+    const dir = tempDir();
+    const app = express();
+    app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, responseHooks }));
+    app.get('/r.csv', (_req, res) => void res.type('csv').send(BODY));
+    const server = await listenUnix(app);
+    const n = 15;
+    try {
+      const socket = net.connect(server.socketPath);
+      let got = 0;
+      const all = new Promise<void>((resolve) => socket.on('data', (c: Buffer) => (got += c.length) >= n * BODY.length && resolve()));
+      socket.write('GET /r.csv HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(n));
+      await all;
+      socket.destroy();
+      await waitFor(() => logs.events().length === n, 5000, 'audit events');
+      expect(logs.events().map((e) => (e.labelgate as { outcome: string }).outcome)).toEqual(Array(n).fill('labeled'));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      await server.close();
+      dir.cleanup();
+    }
+  });
+
   it('a pipelined download whose connection closes before its turn: audited as aborted, its temp file removed', async () => {
     const logs = captureLogs();
     const dir = tempDir();

@@ -7,6 +7,7 @@ import Koa from 'koa';
 import { koaLabeling } from '../../src/http/koa.js';
 import request from 'supertest';
 import { Readable } from 'node:stream';
+import net from 'node:net';
 import { captureLogs, customersCsv, get, listen, listenUnix, readAllThenHangUp, stallThenHangUp, tempDir, testLabeler, waitFor } from './helpers.js';
 
 const CSV = customersCsv(400, { cards: 2 });
@@ -94,6 +95,36 @@ describe('Koa: delivery, HEAD, caching', () => {
       expect(logs.events()[0]!.labelgate).toMatchObject({ outcome: 'unlabeled', bytesIn: body.length, bytesOut: body.length });
     } finally {
       await server.close();
+    }
+  });
+
+  it('a pipelined download whose connection closes before its turn: audited as aborted, its temp file removed', async () => {
+    const logs = captureLogs();
+    const dir = tempDir();
+    const app = new Koa();
+    const big = Buffer.from(customersCsv(100_000, { cards: 3 }));
+    const second = Buffer.from(customersCsv(5_000, { cards: 3 }));
+    const pieces = (b: Buffer) => Array.from({ length: Math.ceil(b.length / 65536) }, (_, i) => b.subarray(i * 65536, (i + 1) * 65536));
+    app.use(koaLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, earlyDecision: false, memoryBytes: 64 * 1024 }));
+    app.use((ctx) => {
+      ctx.type = 'text/csv';
+      ctx.body = Readable.from(pieces(ctx.path === '/big.csv' ? big : second));
+    });
+    const server = await listenUnix(app.callback());
+    try {
+      const socket = net.connect(server.socketPath);
+      socket.on('error', () => {});
+      socket.write('GET /big.csv HTTP/1.1\r\nHost: x\r\n\r\nGET /second.csv HTTP/1.1\r\nHost: x\r\n\r\n');
+      await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+      socket.pause();
+      await new Promise((r) => setTimeout(r, 300));
+      socket.destroy();
+      await waitFor(() => logs.events().length === 2, 3000, 'two audit events');
+      expect(logs.events().map((e) => (e.labelgate as { outcome: string }).outcome)).toEqual(['aborted', 'aborted']);
+      await waitFor(() => dir.files().length === 0, 3000, 'temp files removed');
+    } finally {
+      await server.close();
+      dir.cleanup();
     }
   });
 
