@@ -12,7 +12,7 @@ import Koa from 'koa';
 import { expressLabeling, labelRoute } from '../../src/http/express.js';
 import { koaLabeling } from '../../src/http/koa.js';
 import net from 'node:net';
-import { EXPRESS_HOOK_MATRIX, captureLogs, customersCsv, listen, listenUnix, readAllThenHangUp, stallThenHangUp, tempDir, testLabeler, waitFor } from './helpers.js';
+import { EXPRESS_HOOK_MATRIX, expectPipelinedPairAborted, captureLogs, customersCsv, listen, listenUnix, readAllThenHangUp, stallThenHangUp, tempDir, testLabeler, waitFor } from './helpers.js';
 
 /** ~7.7 MB with three cards (Confidential). */
 const BIG = customersCsv(100_000, { cards: 3 });
@@ -203,16 +203,7 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): a client that has every decla
     app.get('/second.csv', labelRoute({ memoryBytes: 64 * 1024, earlyDecision: false }), (_req, res) => void res.type('csv').send(BODY));
     const server = await listenUnix(app);
     try {
-      const socket = net.connect(server.socketPath);
-      socket.on('error', () => {});
-      socket.write('GET /big.csv HTTP/1.1\r\nHost: x\r\n\r\nGET /second.csv HTTP/1.1\r\nHost: x\r\n\r\n');
-      await new Promise<void>((resolve) => socket.once('data', () => resolve()));
-      socket.pause();
-      await new Promise((r) => setTimeout(r, 200));
-      socket.destroy();
-      await waitFor(() => logs.events().length === 2, 3000, 'two audit events');
-      expect(logs.events().map((e) => (e.labelgate as { outcome: string }).outcome)).toEqual(['aborted', 'aborted']);
-      await waitFor(() => dir.files().length === 0, 3000, 'temp files removed');
+      await expectPipelinedPairAborted(server.socketPath, logs, dir);
     } finally {
       await server.close();
       dir.cleanup();

@@ -3,11 +3,12 @@
  * data with planted sensitive values, a pino logger writing to memory, temp directories, and a raw
  * HTTP client for tests that need to stop reading or disconnect mid-download.
  */
+import { expect } from 'vitest';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { createRequire } from 'node:module';
 import { pino } from 'pino';
@@ -351,4 +352,22 @@ export function stallThenHangUp(socketPath: string, path: string, stallMs = 200)
     });
     req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
   });
+}
+
+/**
+ * Pipeline GET /big.csv and GET /second.csv on one connection to a Unix-socket server, read the
+ * first bytes, stop reading and hang up: the second never gets its turn. Both downloads must be
+ * audited `aborted` and leave no temp file.
+ */
+export async function expectPipelinedPairAborted(socketPath: string, logs: LogCapture, dir: { files: () => string[] }, stallMs = 250): Promise<void> {
+  const socket = net.connect(socketPath);
+  socket.on('error', () => {});
+  socket.write('GET /big.csv HTTP/1.1\r\nHost: x\r\n\r\nGET /second.csv HTTP/1.1\r\nHost: x\r\n\r\n');
+  await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+  socket.pause();
+  await new Promise((r) => setTimeout(r, stallMs));
+  socket.destroy();
+  await waitFor(() => logs.events().length === 2, 3000, 'two audit events');
+  expect(logs.events().map((e) => (e.labelgate as { outcome: string }).outcome)).toEqual(['aborted', 'aborted']);
+  await waitFor(() => dir.files().length === 0, 3000, 'temp files removed');
 }

@@ -7,8 +7,7 @@ import Koa from 'koa';
 import { koaLabeling } from '../../src/http/koa.js';
 import request from 'supertest';
 import { Readable } from 'node:stream';
-import net from 'node:net';
-import { captureLogs, customersCsv, get, listen, listenUnix, readAllThenHangUp, stallThenHangUp, tempDir, testLabeler, waitFor } from './helpers.js';
+import { captureLogs, customersCsv, expectPipelinedPairAborted, get, listen, listenUnix, readAllThenHangUp, stallThenHangUp, tempDir, testLabeler, waitFor } from './helpers.js';
 
 const CSV = customersCsv(400, { cards: 2 });
 
@@ -112,16 +111,7 @@ describe('Koa: delivery, HEAD, caching', () => {
     });
     const server = await listenUnix(app.callback());
     try {
-      const socket = net.connect(server.socketPath);
-      socket.on('error', () => {});
-      socket.write('GET /big.csv HTTP/1.1\r\nHost: x\r\n\r\nGET /second.csv HTTP/1.1\r\nHost: x\r\n\r\n');
-      await new Promise<void>((resolve) => socket.once('data', () => resolve()));
-      socket.pause();
-      await new Promise((r) => setTimeout(r, 300));
-      socket.destroy();
-      await waitFor(() => logs.events().length === 2, 3000, 'two audit events');
-      expect(logs.events().map((e) => (e.labelgate as { outcome: string }).outcome)).toEqual(['aborted', 'aborted']);
-      await waitFor(() => dir.files().length === 0, 3000, 'temp files removed');
+      await expectPipelinedPairAborted(server.socketPath, logs, dir);
     } finally {
       await server.close();
       dir.cleanup();
