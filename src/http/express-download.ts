@@ -151,6 +151,8 @@ export class Download {
         return;
       }
       interceptor.tap = tap;
+      // Watched from before anything is sent (see send()).
+      const ended = this.responseEnded();
       const sent = await interceptor.send({
         status: plan.status,
         headers: (r) => applyPlanHeaders(plan, r),
@@ -173,7 +175,7 @@ export class Download {
         const patch = await completeAfterTap(this.request.settings, decision, scanner, tap.failure, this.info.user);
         this.audit({ ...plan, audit: { ...plan.audit, ...patch, bytesIn: bytesIn() } }, res.statusCode, sent + tap.bytes);
       };
-      whenResponseEnds(res, (delivered) => void complete(delivered), () => allDeclaredWrittenOut(res, interceptor.writtenOut));
+      void ended.then(complete);
     } catch {
       scanner?.dispose();
       res.destroy();
@@ -237,9 +239,7 @@ export class Download {
     const tap: PassTap = { bytes: 0 };
     if (continueWithApp) interceptor.tap = tap;
     if (plan.audit.labelId !== undefined) this.decided = plan;
-    // How the response ends, watched from before it is sent: a 'finish' that Node emits for writes
-    // a destroyed socket dropped is a cut-off (whenResponseEnds), also once the last part was handed over.
-    const ended = new Promise<boolean>((resolve) => whenResponseEnds(res, resolve, () => allDeclaredWrittenOut(res, interceptor.writtenOut)));
+    const ended = this.responseEnded();
     const bytes = await interceptor.send({
       status: plan.status,
       headers: (r) => applyPlanHeaders(plan, r),
@@ -256,7 +256,7 @@ export class Download {
       const audit = { ...plan.audit, ...patch, bytesIn };
       // Cut off by the client: aborted (with the label, if one went out), counting what Node
       // wrote out, not what was handed over.
-      if (delivered) this.audit({ ...plan, audit }, continueWithApp ? res.statusCode : status, bytes + tap.bytes);
+      if (delivered) this.audit({ ...plan, audit }, status, bytes + tap.bytes);
       else this.audit({ ...plan, audit: { ...audit, outcome: 'aborted' } }, undefined, interceptor.writtenOut);
     };
     // The app's rest streams on: audited when it is done, while the capture is released now.
@@ -265,6 +265,16 @@ export class Download {
       const patch = completion ? await completion : undefined;
       finished(await ended, patch);
     }
+  }
+
+  /**
+   * Whether the response, once it has ended, was delivered. Watched from before anything is sent:
+   * a 'finish' Node emits for writes a destroyed socket dropped is a cut-off (whenResponseEnds),
+   * also after the last part was handed over, and Node detaches the socket on 'finish'.
+   */
+  private responseEnded(): Promise<boolean> {
+    const { res, interceptor } = this;
+    return new Promise<boolean>((resolve) => whenResponseEnds(res, resolve, () => allDeclaredWrittenOut(res, interceptor.writtenOut)));
   }
 
   /** A failure before or during capture: the body is incomplete, so headers-only for open/label. */

@@ -391,4 +391,3 @@ export class ResponseInterceptor implements HookTarget {
     return bytes;
   }
 }
-

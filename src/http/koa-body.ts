@@ -45,10 +45,9 @@ export async function* rest(iterator: AsyncIterator<unknown>): AsyncGenerator<Bu
 }
 
 /**
- * Koa pipes our body to the response, and what the pipe has handed over is all labelgate can count
- * there. In pieces of at most 64 KiB, the pipe's backpressure keeps "handed over" within a piece
- * and Node's buffer of "written out": a hang-up mid-body is seen as one, not as a delivery of a
- * chunk that was handed over whole (a body captured in one piece is one chunk).
+ * The labeled body as Koa's pipe gets it: in pieces of at most 64 KiB, so what Node has written
+ * out (`countWrittenOut`) is known piece by piece — a body captured in one piece would be one
+ * write, counted only once all of it is out — and the pipe's backpressure holds the rest back.
  */
 export const PIPE_PIECE = 64 * 1024;
 export async function* inPieces(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {

@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { LabelgateError } from '../errors.js';
 import { cleanRequestId, matchRule, routeFor, safeCall, userFromObject, type CompiledRouteOptions, type HttpSettings } from './options.js';
 import { decideScope } from './scope.js';
-import { header, headOfLabeled, ifNoneMatchOf, isFresh } from './conditional.js';
+import { header, headOfLabeled, ifNoneMatchOf, isFresh, type GuardedHeaders } from './conditional.js';
 import { abortedResult, failurePlan, labelCaptured, startCapture, type Capture, type DownloadInfo, type LabelResult, type ResponsePlan } from './label-response.js';
 import { resolveFailure } from './fail-mode.js';
 import { allDeclaredWrittenOut, closeWithConnection, whenResponseEnds } from './output-meter.js';
@@ -17,7 +17,6 @@ import { asChunk, bodyIterator, concat, countWrittenOut, inPieces, rest } from '
 import { defaultAuditLogger, isAuditLogger, writeAudit, type AuditLogger } from './audit.js';
 import { completeAfterTap, decideEarly, earlyDecisionPossible, EARLY_DECISION_FROM, nextAttemptAt, scannedRest, scanningTap, type EarlyDecision } from './early-decision.js';
 import type { KoaContextLike } from './koa.js';
-import type { GuardedHeaders } from './conditional.js';
 
 /** Label the response of one request (after the downstream middleware ran). */
 export async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx: KoaContextLike, state: { readonly guarded: GuardedHeaders | undefined; readonly override: CompiledRouteOptions<KoaContextLike> | undefined }, rule: ReturnType<typeof matchRule<KoaContextLike>>): Promise<void> {
@@ -74,7 +73,6 @@ export async function labelResponse(settings: HttpSettings<KoaContextLike>, ctx:
     writeAudit(logger, { ...result.audit, status, bytesOut, durationMs: Math.round((performance.now() - info.startedAt) * 10) / 10 });
   };
   const dispose = () => void capture?.spool.dispose().catch(() => {});
-  // The plan handed to Koa, and the bytes of our body stream that Koa's pipe wrote to the response.
   // The plan handed to Koa, its audit event as it reads when the response has ended, the bytes of
   // our body stream that Koa's pipe took, and those of them Node confirmed written out.
   let applied: ResponsePlan | undefined;
