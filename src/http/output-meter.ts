@@ -106,9 +106,13 @@ export function closeWithConnection(res: ServerResponse): void {
   res.once('close', done);
 }
 
+/** Responses given their 'close' here (an app's own `res.destroy()` of a waiting response emits none). */
+const closedHere = new WeakSet<ServerResponse>();
+
 function closeUnattached(res: ServerResponse): void {
-  if (res.socket || res.writableFinished || res.destroyed) return;
-  res.destroy();
+  if (res.socket || res.writableFinished || closedHere.has(res)) return;
+  closedHere.add(res);
+  if (!res.destroyed) res.destroy();
   res.emit('close');
 }
 

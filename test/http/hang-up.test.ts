@@ -165,6 +165,34 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): a client that has every decla
     }
   });
 
+  it('a pipelined download the app destroys before its turn, then the connection closes: audited as aborted, its temp file removed', async () => {
+    const logs = captureLogs();
+    const dir = tempDir();
+    const app = express();
+    app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, responseHooks, memoryBytes: 1024 }));
+    app.get('/slow', (_req, res) => void setTimeout(() => res.type('txt').send('ok'), 1000));
+    app.get('/x.csv', labelRoute({ label: 'Secret', earlyDecision: false }), (_req, res) => {
+      res.type('csv');
+      for (let o = 0; o < BODY.length; o += 65536) res.write(BODY.subarray(o, o + 65536));
+      // The app gives up on it while it still waits for its turn (Node emits nothing then).
+      setTimeout(() => res.destroy(), 100);
+    });
+    const server = await listenUnix(app);
+    try {
+      const socket = net.connect(server.socketPath);
+      socket.on('error', () => {});
+      socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /x.csv HTTP/1.1\r\nHost: x\r\n\r\n');
+      await new Promise((r) => setTimeout(r, 300));
+      socket.destroy();
+      await waitFor(() => logs.events().length === 1, 3000, 'audit event');
+      expect((logs.events()[0]!.labelgate as { outcome: string }).outcome).toBe('aborted');
+      await waitFor(() => dir.files().length === 0, 3000, 'temp file removed');
+    } finally {
+      await server.close();
+      dir.cleanup();
+    }
+  });
+
   it('many labeled downloads pipelined on one connection: one audit event each, and no listener warning', async () => {
     const warnings: Error[] = [];
     const onWarning = (w: Error) => warnings.push(w);
