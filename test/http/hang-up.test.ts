@@ -14,6 +14,15 @@ import { koaLabeling } from '../../src/http/koa.js';
 import net from 'node:net';
 import { EXPRESS_HOOK_MATRIX, expectPipelinedPairAborted, captureLogs, customersCsv, listen, listenUnix, readAllThenHangUp, stallThenHangUp, tempDir, testLabeler, waitFor } from './helpers.js';
 
+/** An Express app behind expressLabeling (test labeler, captured logs, its own temp directory). */
+function labeledApp(express: (typeof EXPRESS_HOOK_MATRIX)[number][2], responseHooks: 'auto' | 'per-response', options: { memoryBytes?: number } = {}) {
+  const logs = captureLogs();
+  const dir = tempDir();
+  const app = express();
+  app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, responseHooks, ...options }));
+  return { app, logs, dir };
+}
+
 /** ~7.7 MB with three cards (Confidential). */
 const BIG = customersCsv(100_000, { cards: 3 });
 
@@ -36,10 +45,7 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): a client that hangs up on a l
   ];
 
   it.each(cases)('%s (%s): audited as aborted', async (path, _what, labelName, labeled) => {
-    const logs = captureLogs();
-    const dir = tempDir();
-    const app = express();
-    app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, responseHooks }));
+    const { app, logs, dir } = labeledApp(express, responseHooks);
     app.get('/held.csv', labelRoute({ earlyDecision: false, memoryBytes: 16 * 1024 * 1024 }), (_req, res) => {
       res.type('csv');
       writeAllAndEnd(res);
@@ -109,10 +115,7 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): a client that has every decla
     ['/open-late.csv', 'unlabeled'],
     ['/fixed-late.csv', 'labeled'],
   ])('%s: a client that reads every declared byte and hangs up before the app calls end() got it all: %s', async (path, outcome) => {
-    const logs = captureLogs();
-    const dir = tempDir();
-    const app = express();
-    app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, responseHooks }));
+    const { app, logs, dir } = labeledApp(express, responseHooks);
     app.get('/open-late.csv', labelRoute({ failMode: 'open', maxBytes: 64 * 1024, earlyDecision: false }), (_req, res) => lateEnd(res));
     app.get('/fixed-late.csv', labelRoute({ label: 'Secret' }), (_req, res) => lateEnd(res));
     const server = await listen(app);
@@ -130,10 +133,7 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): a client that has every decla
   });
 
   it('a pipelined download written in full before its turn, then cut off: aborted (writes Node made before the response had its socket are not counted once the connection is gone)', async () => {
-    const logs = captureLogs();
-    const dir = tempDir();
-    const app = express();
-    app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, responseHooks }));
+    const { app, logs, dir } = labeledApp(express, responseHooks);
     app.get('/slow', (_req, res) => void setTimeout(() => res.type('txt').send('ok'), 200));
     app.get('/late.csv', labelRoute({ label: 'Secret' }), (_req, res) => {
       res.type('csv');
@@ -166,10 +166,7 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): a client that has every decla
   });
 
   it('a pipelined download the app destroys before its turn, then the connection closes: audited as aborted, its temp file removed', async () => {
-    const logs = captureLogs();
-    const dir = tempDir();
-    const app = express();
-    app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, responseHooks, memoryBytes: 1024 }));
+    const { app, logs, dir } = labeledApp(express, responseHooks, { memoryBytes: 1024 });
     app.get('/slow', (_req, res) => void setTimeout(() => res.type('txt').send('ok'), 1000));
     app.get('/x.csv', labelRoute({ label: 'Secret', earlyDecision: false }), (_req, res) => {
       res.type('csv');
@@ -197,10 +194,7 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): a client that has every decla
     const warnings: Error[] = [];
     const onWarning = (w: Error) => warnings.push(w);
     process.on('warning', onWarning);
-    const logs = captureLogs();
-    const dir = tempDir();
-    const app = express();
-    app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, responseHooks }));
+    const { app, logs, dir } = labeledApp(express, responseHooks);
     app.get('/r.csv', (_req, res) => void res.type('csv').send(BODY));
     const server = await listenUnix(app);
     const n = 15;
@@ -222,10 +216,7 @@ describe.each(EXPRESS_HOOK_MATRIX)('%s (%s hooks): a client that has every decla
   });
 
   it('a pipelined download whose connection closes before its turn: audited as aborted, its temp file removed', async () => {
-    const logs = captureLogs();
-    const dir = tempDir();
-    const app = express();
-    app.use(expressLabeling({ labeler: testLabeler(), logger: logs.logger, tempDir: dir.path, responseHooks }));
+    const { app, logs, dir } = labeledApp(express, responseHooks);
     app.get('/big.csv', (_req, res) => void res.type('csv').send(BIG));
     // Spilled to its temp file: it waits for the first response to get the connection.
     app.get('/second.csv', labelRoute({ memoryBytes: 64 * 1024, earlyDecision: false }), (_req, res) => void res.type('csv').send(BODY));
