@@ -263,7 +263,10 @@ export class Download {
     if (continueWithApp) void ended.then((delivered) => finished(delivered));
     else {
       const patch = completion ? await completion : undefined;
-      finished(await ended, patch);
+      // No body (a 304), or every declared byte confirmed written out (a body sent from memory
+      // waited for that): a delivery, whatever the connection does next — audited now, not a
+      // turn of the loop later.
+      finished(plan.body.kind === 'none' || allDeclaredWrittenOut(res, interceptor.writtenOut) || (await ended), patch);
     }
   }
 

@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { builtPackage, captureLogs, luhnCards, tempDir, testPolicy } from './helpers.js';
+import { builtPackage, captureLogs, luhnCards, tempDir, testPolicy, waitFor } from './helpers.js';
 
 const built = builtPackage();
 const express = built.expressLib;
@@ -58,6 +58,8 @@ describe.each([
     });
     expect(res.status).toBe(200);
     expect((res.body as Buffer).equals(Buffer.from(BODY))).toBe(true);
+    // Written when the response has ended and the scan of all of it is complete (it may be decided early).
+    await waitFor(() => logs.events().length > 0, 3000, 'audit event');
     const audit = logs.events()[0]!.labelgate as Audit;
     expect(audit.outcome).toBe('labeled');
     const expected = await built.index.classify(Buffer.from(BODY), { delimiter: ',' });
