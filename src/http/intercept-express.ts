@@ -31,7 +31,7 @@ import {
 } from './response-hooks.js';
 import type { RouteTarget } from './route-target.js';
 import type { Callback, CaptureSink, InterceptHandlers, InterceptMode, PassTap, SendOptions } from './intercept-types.js';
-import { OutputMeter, closeWithConnection } from './output-meter.js';
+import { OutputMeter, allDeclaredWrittenOut, closeWithConnection } from './output-meter.js';
 import { tappedEnd, tappedWrite } from './tapped-write.js';
 
 export type { CaptureSink, InterceptHandlers, InterceptMode, PassTap, SendOptions } from './intercept-types.js';
@@ -116,9 +116,7 @@ export class ResponseInterceptor implements HookTarget {
    */
   private delivered(): boolean {
     if (this.mode !== 'closed' || !this.res.headersSent) return false;
-    if (this.res.writableEnded) return true;
-    const declared = Number(this.res.getHeader('content-length'));
-    return Number.isSafeInteger(declared) && (this.output?.written ?? 0) >= declared;
+    return this.res.writableEnded || allDeclaredWrittenOut(this.res, this.output?.written ?? 0);
   }
 
   /** @internal wrapper bodies (the pass-through cases were forwarded before they got here) */

@@ -69,8 +69,15 @@ export class OutputMeter {
  * The connection a response goes out on: its socket, or — for a pipelined response still waiting
  * for the ones before it — its request's (Node attaches the socket to the response only on its turn).
  */
-export function connectionOf(res: ServerResponse): (NodeJS.EventEmitter & { destroyed: boolean }) | undefined {
-  return res.socket ?? (res as ServerResponse & { req?: { socket?: NodeJS.EventEmitter & { destroyed: boolean } } }).req?.socket ?? undefined;
+export function connectionOf(res: ServerResponse): Connection | undefined {
+  return res.socket ?? requestConnection(res);
+}
+
+type Connection = NodeJS.EventEmitter & { destroyed: boolean };
+
+/** The connection the response's request came in on (`res.req`, Node ≥ 15.7). */
+function requestConnection(res: ServerResponse): Connection | undefined {
+  return (res as ServerResponse & { req?: { socket?: Connection | null } }).req?.socket ?? undefined;
 }
 
 const waitingForTurn = new WeakMap<object, Set<ServerResponse>>();
@@ -83,7 +90,7 @@ const waitingForTurn = new WeakMap<object, Set<ServerResponse>>();
  * connection, however many responses wait on it.
  */
 export function closeWithConnection(res: ServerResponse): void {
-  const connection = (res as ServerResponse & { req?: { socket?: NodeJS.EventEmitter & { destroyed: boolean } } }).req?.socket;
+  const connection = requestConnection(res);
   if (!connection || res.socket === connection || res.writableFinished) return;
   if (connection.destroyed) {
     process.nextTick(closeUnattached, res);
